@@ -1,0 +1,41 @@
+//! # rollcall-client
+//!
+//! The client side of the rollcall registry, and the wire protocol both sides share.
+//! It runs natively (on tokio and hyper) and in the browser (on fetch); only
+//! [`transport`] and [`rt`] differ between the two.
+//!
+//! - [`protocol`]: paths, headers, defaults, JSON bodies and validation, with no I/O.
+//! - [`transport`]: the [`Transport`] trait (one HTTP exchange) and its implementations.
+//! - [`rt`]: clock, sleep, spawn and [`Deadline`], from tokio natively.
+//! - [`RegistryClient`]: register, renew, deregister and list, over the seed's header
+//!   protocol or the JSON API ([`RegistryEndpoint`]).
+//! - [`Heartbeat`]: keeps one instance registered, the seed's `HeartBeat` with retries.
+//! - [`SelectMode`]: random, round-robin and weighted-random selection.
+//! - [`Discovery`]: [`MultiServersDiscovery`] (a fixed list) and [`RegistryDiscovery`]
+//!   (a list kept fresh from the registry).
+//! - [`RpcClient`] and [`XClient`]: JSON-over-HTTP calls, to one server picked by mode or
+//!   broadcast to all, under a [`Deadline`].
+//! - [`Error`]: what can go wrong, with predicates such as [`Error::is_timeout`].
+
+pub mod protocol;
+pub mod rt;
+pub mod transport;
+
+mod discovery;
+mod error;
+mod heartbeat;
+mod registry_client;
+mod rpc;
+mod select;
+mod xclient;
+
+pub use discovery::{Discovery, DiscoveryOptions, MultiServersDiscovery, RegistryDiscovery};
+pub use error::Error;
+pub use heartbeat::{Heartbeat, HeartbeatOptions, HeartbeatStatus};
+pub use protocol::Instance;
+pub use registry_client::{RegistryClient, RegistryEndpoint};
+pub use rpc::RpcClient;
+pub use rt::Deadline;
+pub use select::SelectMode;
+pub use transport::{Transport, TransportError};
+pub use xclient::XClient;

@@ -1,0 +1,130 @@
+//! JSON bodies of the API under `/v1`. Unknown fields are refused on requests, so a
+//! typo (`"wieght"`) is a 400 rather than a silent default.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Body of `POST /v1/services/{service}/instances`: register, or renew and update,
+/// one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Where the instance is reached; see [`validate_addr`](super::validate_addr).
+    pub addr: String,
+    /// Free-form labels (zone, version, ...), replaced as a whole on each request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    /// Weight for weighted selection; [`DEFAULT_WEIGHT`](super::DEFAULT_WEIGHT) if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+    /// Requested TTL in milliseconds; the server's default if absent. It must fall
+    /// within the server's bounds; `0` (never expire) only where the server's default
+    /// is itself `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_ms: Option<u64>,
+}
+
+/// Answer to a registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterResponse {
+    pub service: String,
+    pub addr: String,
+    /// The TTL granted, in milliseconds (`0`: never expires). Heartbeats derive their
+    /// period from it.
+    pub ttl_ms: u64,
+    /// `true` if the instance was not registered before this request.
+    pub created: bool,
+    /// The service's revision after this request.
+    pub revision: u64,
+}
+
+/// One alive instance as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    pub addr: String,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+    /// TTL granted to the instance, in milliseconds (`0`: never expires).
+    #[serde(default)]
+    pub ttl_ms: u64,
+}
+
+fn default_weight() -> u32 {
+    super::DEFAULT_WEIGHT
+}
+
+impl Instance {
+    /// An instance known only by its address, as the seed protocol lists it.
+    pub fn from_addr(addr: impl Into<String>) -> Self {
+        Instance {
+            addr: addr.into(),
+            metadata: BTreeMap::new(),
+            weight: super::DEFAULT_WEIGHT,
+            ttl_ms: 0,
+        }
+    }
+}
+
+/// Answer to `GET /v1/services/{service}`: the alive instances, sorted by address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceList {
+    pub service: String,
+    /// Increases on every membership change (register, deregister, expiry, metadata or
+    /// weight change); unchanged by a plain renewal.
+    pub revision: u64,
+    pub instances: Vec<Instance>,
+}
+
+/// One entry of `GET /v1/services`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub service: String,
+    pub revision: u64,
+    pub instances: usize,
+}
+
+/// Answer to `GET /v1/services`, sorted by service name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceIndex {
+    pub services: Vec<ServiceSummary>,
+}
+
+/// How long ago an instance last beat, and how long it has left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub addr: String,
+    pub since_heartbeat_ms: u64,
+    /// `None` for an instance that never expires.
+    pub expires_in_ms: Option<u64>,
+}
+
+/// Answer to `GET /v1/services/{service}/leases`, sorted by address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseList {
+    pub service: String,
+    pub revision: u64,
+    pub leases: Vec<Lease>,
+}
+
+/// Body of every 4xx/5xx answer of the JSON API and of the RPC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_request_defaults_and_rejects_unknown_fields() {
+        let r: RegisterRequest = serde_json::from_str(r#"{"addr":"h:1"}"#).expect("minimal");
+        assert_eq!(r.weight, None);
+        assert!(r.metadata.is_empty());
+        let err = serde_json::from_str::<RegisterRequest>(r#"{"addr":"h:1","wieght":2}"#);
+        assert!(err.is_err());
+    }
+}

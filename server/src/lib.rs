@@ -1,0 +1,34 @@
+//! # rollcall-server
+//!
+//! The rollcall registry: services announce themselves with heartbeats, the registry
+//! forgets the ones that go quiet, and clients list the ones alive. It speaks the
+//! GeeRPC seed's header protocol at `/_rpc_/registry` and a JSON API under `/v1`
+//! (both defined in [`rollcall_client::protocol`]).
+//!
+//! - [`Registry`]: the state, a cheap `Clone` handle: instances per service, their
+//!   leases, a deadline queue that expires them, and cached list snapshots.
+//! - [`RegistryConfig`]: default TTL and TTL bounds.
+//! - [`RegistryService`]: the HTTP routes (seed protocol, JSON API, CORS) over a
+//!   [`Registry`], with its [`HttpConfig`].
+//! - [`ApiError`]: every refusal, mapped to its HTTP status.
+//! - [`serve`]: the accept loop, generic over its [`Listener`] and [`Handler`].
+//! - [`RpcServer`]: a JSON-over-HTTP RPC host with typed `Service.Method` handlers.
+//! - [`parse_duration`]: `30s`, `5m`, `0` as the CLI takes them.
+
+mod config;
+mod duration;
+mod error;
+mod http;
+mod registry;
+mod rpc;
+mod serve;
+
+pub use config::{HttpConfig, RegistryConfig};
+pub use duration::{parse_duration, DurationError};
+pub use error::ApiError;
+pub use http::RegistryService;
+pub use registry::Registry;
+pub use rpc::{RpcError, RpcServer};
+pub use serve::{
+    serve, ConnOptions, Handler, Listener, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
+};
