@@ -1,1 +1,268 @@
-//! (being written)
+//! Keeping one instance registered: the seed's `HeartBeat`, made to survive failures.
+//!
+//! The seed beats once, then on a ticker, and stops for good at the first failed beat,
+//! so one registry restart loses the server forever. Here a failed beat is retried with
+//! exponential backoff and jitter, and the period follows the TTL the registry grants.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use futures_channel::oneshot;
+use futures_util::future::{Either, select};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::error::Error;
+use crate::protocol::{DEFAULT_TTL, HEARTBEAT_MARGIN, RegisterRequest};
+use crate::registry_client::{DEFAULT_REQUEST_TIMEOUT, RegistryClient};
+use crate::rt::{self, Instant};
+use crate::transport::Transport;
+
+/// Shortest wait before retrying a failed beat.
+pub const DEFAULT_BACKOFF_MIN: Duration = Duration::from_secs(1);
+
+/// Longest wait between retries (further capped at half the TTL, so a retry still
+/// lands before the registry forgets the instance).
+pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// Period used when the TTL is zero (never expires): the seed's default period,
+/// `defaultTimeout - 1 minute`, so the registry still learns the instance is alive.
+pub const NEVER_EXPIRES_PERIOD: Duration = DEFAULT_TTL.saturating_sub(HEARTBEAT_MARGIN);
+
+/// Settings of a [`Heartbeat`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeartbeatOptions {
+    /// Time between beats; `Duration::ZERO` derives it from the granted TTL (see
+    /// [`period_for_ttl`]), the seed's `duration == 0`.
+    pub period: Duration,
+    /// Timeout of each registration and of the final deregistration.
+    pub request_timeout: Duration,
+    /// First retry delay after a failed beat.
+    pub backoff_min: Duration,
+    /// Largest retry delay.
+    pub backoff_max: Duration,
+    /// Seed of the jitter RNG, for reproducible runs; `None` seeds from the OS.
+    pub rng_seed: Option<u64>,
+}
+
+impl Default for HeartbeatOptions {
+    fn default() -> Self {
+        HeartbeatOptions {
+            period: Duration::ZERO,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            backoff_min: DEFAULT_BACKOFF_MIN,
+            backoff_max: DEFAULT_BACKOFF_MAX,
+            rng_seed: None,
+        }
+    }
+}
+
+/// What a heartbeat has done so far, for health checks and dashboards.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HeartbeatStatus {
+    /// Beats the registry accepted.
+    pub beats_ok: u64,
+    /// Beats that failed, in total.
+    pub failures: u64,
+    /// Beats that failed since the last accepted one: zero when healthy.
+    pub consecutive_failures: u32,
+    /// The most recent failure, kept after recovery for the record.
+    pub last_error: Option<Error>,
+    /// When the registry last accepted a beat.
+    pub last_success: Option<Instant>,
+    /// The TTL the registry last granted.
+    pub ttl: Option<Duration>,
+}
+
+/// The heartbeat period for a granted TTL, when none is configured: the seed's
+/// TTL − [`HEARTBEAT_MARGIN`] when the TTL is over twice the margin, else a third of
+/// the TTL (so short TTLs get two more chances before expiry), and
+/// [`NEVER_EXPIRES_PERIOD`] for a TTL of zero.
+pub fn period_for_ttl(ttl: Duration) -> Duration {
+    if ttl.is_zero() {
+        NEVER_EXPIRES_PERIOD
+    } else if ttl > HEARTBEAT_MARGIN * 2 {
+        ttl - HEARTBEAT_MARGIN
+    } else {
+        ttl / 3
+    }
+}
+
+/// Asked of the loop by [`Heartbeat::stop`]: deregister, then answer here.
+type StopRequest = oneshot::Sender<Result<(), Error>>;
+
+/// A running heartbeat. Dropping it stops the beats (the instance then expires after
+/// its TTL); [`Heartbeat::stop`] also deregisters it at once.
+#[derive(Debug)]
+pub struct Heartbeat {
+    addr: String,
+    status: Arc<Mutex<HeartbeatStatus>>,
+    stop: oneshot::Sender<StopRequest>,
+}
+
+impl Heartbeat {
+    /// Registers `request` at once, then renews it every period, in a task spawned
+    /// with [`rt::spawn`] (so natively: must be called within a tokio runtime).
+    pub fn start<T: Transport>(
+        client: RegistryClient<T>,
+        request: RegisterRequest,
+        options: HeartbeatOptions,
+    ) -> Heartbeat {
+        let status = Arc::new(Mutex::new(HeartbeatStatus::default()));
+        let (stop, stopped) = oneshot::channel();
+        let rng = match options.rng_seed {
+            Some(seed) => SmallRng::seed_from_u64(seed),
+            None => SmallRng::from_os_rng(),
+        };
+        let addr = request.addr.clone();
+        let beater = Beater {
+            client: client.with_timeout(options.request_timeout),
+            request,
+            options,
+            status: status.clone(),
+            rng,
+        };
+        rt::spawn(beater.run(stopped));
+        Heartbeat { addr, status, stop }
+    }
+
+    /// The address kept registered.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// A snapshot of what the heartbeat has done so far.
+    pub fn status(&self) -> HeartbeatStatus {
+        lock(&self.status).clone()
+    }
+
+    /// Stops beating (abandoning a beat in flight) and deregisters the instance, under
+    /// the request timeout. An instance the registry no longer knows counts as
+    /// deregistered; on the seed protocol there is nothing to do.
+    pub async fn stop(self) -> Result<(), Error> {
+        let (reply, answer) = oneshot::channel();
+        if self.stop.send(reply).is_err() {
+            // The loop is gone (its runtime shut down): nothing left to stop.
+            return Ok(());
+        }
+        answer.await.unwrap_or(Ok(()))
+    }
+}
+
+/// The loop's own state, moved into the spawned task.
+struct Beater<T> {
+    client: RegistryClient<T>,
+    request: RegisterRequest,
+    options: HeartbeatOptions,
+    status: Arc<Mutex<HeartbeatStatus>>,
+    rng: SmallRng,
+}
+
+impl<T: Transport> Beater<T> {
+    async fn run(mut self, mut stopped: oneshot::Receiver<StopRequest>) {
+        loop {
+            let outcome = {
+                let beat = std::pin::pin!(self.client.register(&self.request));
+                match select(&mut stopped, beat).await {
+                    Either::Left((signal, _)) => return self.finish(signal).await,
+                    Either::Right((outcome, _)) => outcome,
+                }
+            };
+            let wait = self.record(outcome);
+            let pause = std::pin::pin!(rt::sleep(wait));
+            if let Either::Left((signal, _)) = select(&mut stopped, pause).await {
+                return self.finish(signal).await;
+            }
+        }
+    }
+
+    /// Updates the status after a beat and returns the time to the next one.
+    fn record(&mut self, outcome: Result<Duration, Error>) -> Duration {
+        let mut status = lock(&self.status);
+        match outcome {
+            Ok(ttl) => {
+                status.beats_ok += 1;
+                status.consecutive_failures = 0;
+                status.last_success = Some(Instant::now());
+                status.ttl = Some(ttl);
+                tracing::debug!(addr = %self.request.addr, ?ttl, "heartbeat accepted");
+                if self.options.period.is_zero() {
+                    period_for_ttl(ttl)
+                } else {
+                    self.options.period
+                }
+            }
+            Err(error) => {
+                status.failures += 1;
+                status.consecutive_failures = status.consecutive_failures.saturating_add(1);
+                let ttl = status.ttl.unwrap_or_else(|| self.requested_ttl());
+                let delay = backoff(
+                    &self.options,
+                    &mut self.rng,
+                    status.consecutive_failures,
+                    ttl,
+                );
+                tracing::warn!(addr = %self.request.addr, %error, ?delay, "heartbeat failed; retrying");
+                status.last_error = Some(error);
+                delay
+            }
+        }
+    }
+
+    fn requested_ttl(&self) -> Duration {
+        self.request
+            .ttl_ms
+            .map_or(DEFAULT_TTL, Duration::from_millis)
+    }
+
+    async fn finish(&self, signal: Result<StopRequest, oneshot::Canceled>) {
+        let Ok(reply) = signal else {
+            tracing::debug!(addr = %self.request.addr, "heartbeat handle dropped; beats stop");
+            return;
+        };
+        let result = match self.client.deregister(&self.request.addr).await {
+            Err(error) if error.status() == Some(404) => Ok(()),
+            other => other,
+        };
+        tracing::info!(addr = %self.request.addr, ?result, "heartbeat stopped");
+        // The caller may have stopped waiting; the deregistration happened anyway.
+        let _ = reply.send(result);
+    }
+}
+
+/// The delay before retry number `attempt` (from 1): uniform between
+/// `backoff_min` and `backoff_min · 2^(attempt−1)`, capped at `backoff_max` and
+/// at half the TTL. Jitter keeps many servers that lost the registry together
+/// from beating in lockstep when it returns.
+fn backoff(
+    options: &HeartbeatOptions,
+    rng: &mut SmallRng,
+    attempt: u32,
+    ttl: Duration,
+) -> Duration {
+    let mut cap = options.backoff_max;
+    if !ttl.is_zero() {
+        cap = cap.min(ttl / 2);
+    }
+    let floor = options.backoff_min.min(cap);
+    let doublings = attempt.saturating_sub(1).min(30);
+    let ceiling = floor.saturating_mul(1 << doublings).min(cap);
+    let span = ceiling.saturating_sub(floor).as_nanos();
+    let span = u64::try_from(span).unwrap_or(u64::MAX);
+    floor + Duration::from_nanos(rng.random_range(0..=span))
+}
+
+fn lock(status: &Mutex<HeartbeatStatus>) -> MutexGuard<'_, HeartbeatStatus> {
+    // Plain counters and assignments: valid after any panic, poisoning is moot.
+    status.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Natively `stop` must be awaitable from any tokio task: checked at compile time.
+#[cfg(not(target_arch = "wasm32"))]
+const _: fn(Heartbeat) = |heartbeat| {
+    fn assert_send<F: Send>(_: F) {}
+    assert_send(heartbeat.stop());
+};
+
+#[cfg(test)]
+mod tests;

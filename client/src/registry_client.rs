@@ -1,1 +1,360 @@
-//! (being written)
+//! Talking to a registry: register (or renew), deregister, list.
+//!
+//! One client speaks either protocol, chosen by its [`RegistryEndpoint`]: the seed's
+//! header protocol (works against the Go seed too) or the JSON API, which adds named
+//! services, metadata, weights, deregistration and revisions.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, IF_NONE_MATCH};
+use http::{Method, StatusCode};
+
+use crate::error::Error;
+use crate::protocol::{
+    self, DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, HEADER_TTL_MS, Instance, InstanceList,
+    RegisterRequest, RegisterResponse, paths,
+};
+use crate::transport::{HttpRequest, HttpResponse, Transport};
+
+/// Per-request timeout of a [`RegistryClient`] unless changed with
+/// [`RegistryClient::with_timeout`]: long enough for a loaded registry, short enough
+/// that a partitioned one is noticed well within a heartbeat period.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which registry to talk to, and in which protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryEndpoint {
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Seed { url: String },
+    Json { base_url: String, service: String },
+}
+
+impl RegistryEndpoint {
+    /// The seed protocol at its full URL, e.g. `http://localhost:9999/_rpc_/registry`.
+    /// Its one service is [`DEFAULT_SERVICE`]; deregistration does not exist there.
+    pub fn seed(url: impl Into<String>) -> Self {
+        RegistryEndpoint {
+            kind: Kind::Seed { url: url.into() },
+        }
+    }
+
+    /// The JSON API of the registry at `base_url` (e.g. `http://127.0.0.1:9999`), for
+    /// one named service.
+    pub fn json(base_url: impl Into<String>, service: impl Into<String>) -> Self {
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        RegistryEndpoint {
+            kind: Kind::Json {
+                base_url,
+                service: service.into(),
+            },
+        }
+    }
+
+    /// The service this endpoint registers into and lists.
+    pub fn service(&self) -> &str {
+        match &self.kind {
+            Kind::Seed { .. } => DEFAULT_SERVICE,
+            Kind::Json { service, .. } => service,
+        }
+    }
+
+    /// Whether this is the seed's header protocol.
+    pub fn is_seed(&self) -> bool {
+        matches!(self.kind, Kind::Seed { .. })
+    }
+}
+
+/// Registers, renews, deregisters and lists instances of one service of one registry.
+///
+/// Cheap to clone when the transport is (it shares the transport's pool).
+#[derive(Debug, Clone)]
+pub struct RegistryClient<T> {
+    transport: T,
+    endpoint: RegistryEndpoint,
+    timeout: Duration,
+}
+
+impl<T: Transport> RegistryClient<T> {
+    /// A client for `endpoint` over `transport`, with [`DEFAULT_REQUEST_TIMEOUT`].
+    pub fn new(transport: T, endpoint: RegistryEndpoint) -> Self {
+        RegistryClient {
+            transport,
+            endpoint,
+            timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    /// Changes the timeout of each request.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The endpoint this client talks to.
+    pub fn endpoint(&self) -> &RegistryEndpoint {
+        &self.endpoint
+    }
+
+    /// The timeout of each request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Registers `request.addr`, or renews it if already registered, and returns the
+    /// TTL the registry granted (zero: never expires). On the seed protocol only the
+    /// address is sent; the TTL is read from `X-rpc-Ttl-Ms`, or assumed to be
+    /// [`DEFAULT_TTL`](protocol::DEFAULT_TTL) for a registry (the Go seed) that does
+    /// not send it.
+    pub async fn register(&self, request: &RegisterRequest) -> Result<Duration, Error> {
+        protocol::validate_addr(&request.addr)?;
+        match &self.endpoint.kind {
+            Kind::Seed { url } => {
+                let req = http::Request::post(url.as_str())
+                    .header(HEADER_SERVER, request.addr.as_str())
+                    .body(Bytes::new())
+                    .map_err(|_| Error::InvalidUrl(url.clone()))?;
+                let response = self.exchange(url, req).await?;
+                match response.headers().get(HEADER_TTL_MS) {
+                    None => Ok(protocol::DEFAULT_TTL),
+                    Some(value) => value
+                        .to_str()
+                        .ok()
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_millis)
+                        .ok_or_else(|| malformed(url, format!("bad {HEADER_TTL_MS} header"))),
+                }
+            }
+            Kind::Json { base_url, service } => {
+                protocol::validate_service(service)?;
+                let url = format!("{base_url}{}", paths::instances(service));
+                let body = serde_json::to_vec(request).map_err(|e| Error::Codec(e.to_string()))?;
+                let req = http::Request::post(url.as_str())
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(Bytes::from(body))
+                    .map_err(|_| Error::InvalidUrl(url.clone()))?;
+                let response = self.exchange(&url, req).await?;
+                let answer: RegisterResponse = serde_json::from_slice(response.body())
+                    .map_err(|e| malformed(&url, e.to_string()))?;
+                Ok(Duration::from_millis(answer.ttl_ms))
+            }
+        }
+    }
+
+    /// Removes `addr` from the service now rather than at its expiry. An address that
+    /// is not registered is an [`Error::Status`] 404. The seed protocol cannot
+    /// deregister: there this does nothing and the address expires after its TTL.
+    pub async fn deregister(&self, addr: &str) -> Result<(), Error> {
+        protocol::validate_addr(addr)?;
+        match &self.endpoint.kind {
+            Kind::Seed { url } => {
+                tracing::debug!(%url, addr, "seed protocol has no deregistration; address will expire");
+                Ok(())
+            }
+            Kind::Json { base_url, service } => {
+                protocol::validate_service(service)?;
+                let url = format!("{base_url}{}", paths::instance(service, addr));
+                let req = request(Method::DELETE, &url)?;
+                self.exchange(&url, req).await.map(drop)
+            }
+        }
+    }
+
+    /// The alive instances, or `None` when they have not changed since
+    /// `known_revision` (JSON API, `If-None-Match` answered `304`). The seed protocol
+    /// has no revisions: its list is always returned, with revision 0, addresses
+    /// split on `,`, trimmed, empties dropped, as the seed's discovery does.
+    pub async fn list(&self, known_revision: Option<u64>) -> Result<Option<InstanceList>, Error> {
+        match &self.endpoint.kind {
+            Kind::Seed { url } => {
+                let response = self.exchange(url, request(Method::GET, url)?).await?;
+                let header = match response.headers().get(HEADER_SERVERS) {
+                    None => "",
+                    Some(value) => value
+                        .to_str()
+                        .map_err(|_| malformed(url, format!("{HEADER_SERVERS} is not text")))?,
+                };
+                Ok(Some(InstanceList {
+                    service: DEFAULT_SERVICE.to_owned(),
+                    revision: 0,
+                    instances: parse_servers(header),
+                }))
+            }
+            Kind::Json { base_url, service } => {
+                protocol::validate_service(service)?;
+                let url = format!("{base_url}{}", paths::service(service));
+                let mut req = request(Method::GET, &url)?;
+                if let Some(revision) = known_revision {
+                    let etag = http::HeaderValue::from_str(&format!("\"{revision}\""))
+                        .map_err(|_| Error::InvalidUrl(url.clone()))?;
+                    req.headers_mut().insert(IF_NONE_MATCH, etag);
+                }
+                let response = self.exchange(&url, req).await?;
+                if response.status() == StatusCode::NOT_MODIFIED {
+                    return Ok(None);
+                }
+                let list: InstanceList = serde_json::from_slice(response.body())
+                    .map_err(|e| malformed(&url, e.to_string()))?;
+                Ok(Some(list))
+            }
+        }
+    }
+
+    /// Sends `req`; a `2xx` or `304` answer is `Ok`, anything else an error.
+    async fn exchange(&self, url: &str, req: HttpRequest) -> Result<HttpResponse, Error> {
+        let response = self.transport.send(req, self.timeout).await?;
+        let status = response.status();
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            Ok(response)
+        } else {
+            Err(Error::from_status(url, &response))
+        }
+    }
+}
+
+/// Parses the seed's `X-rpc-Servers` header.
+fn parse_servers(header: &str) -> Vec<Instance> {
+    header
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(Instance::from_addr)
+        .collect()
+}
+
+fn request(method: Method, url: &str) -> Result<HttpRequest, Error> {
+    http::Request::builder()
+        .method(method)
+        .uri(url)
+        .body(Bytes::new())
+        .map_err(|_| Error::InvalidUrl(url.to_owned()))
+}
+
+fn malformed(url: &str, reason: String) -> Error {
+    Error::Malformed {
+        url: url.to_owned(),
+        reason,
+    }
+}
+
+/// Natively the client's futures must be `Send` (heartbeats and discovery run them on
+/// tokio workers): checked at compile time over the real transport.
+#[cfg(not(target_arch = "wasm32"))]
+const _: fn(&RegistryClient<crate::transport::HyperTransport>, &RegisterRequest) =
+    |client, request| {
+        fn assert_send<F: Send>(_: F) {}
+        assert_send(client.register(request));
+        assert_send(client.deregister("h:1"));
+        assert_send(client.list(None));
+    };
+
+/// An in-memory [`Transport`] for the unit tests of every module.
+#[cfg(test)]
+pub(crate) mod fake;
+
+#[cfg(test)]
+mod tests;
+
+// ---------------------------------------------------------------------------------
+// Read-only views of the JSON API for dashboards: the service index and the leases.
+// Added with the web dashboard (web-demo), kept apart from the core client above.
+// ---------------------------------------------------------------------------------
+
+impl<T: Transport> RegistryClient<T> {
+    /// Every service the registry knows, with its instance count and revision
+    /// (`GET /v1/services`). JSON API only: the seed protocol has a single unnamed
+    /// service and no index.
+    pub async fn services(&self) -> Result<protocol::ServiceIndex, Error> {
+        let base_url = self.json_base("the service index")?;
+        let url = format!("{base_url}{}", paths::services());
+        self.get_json(&url).await
+    }
+
+    /// How long ago each instance of this client's service last beat, and how long
+    /// it has left (`GET /v1/services/{service}/leases`). JSON API only.
+    pub async fn leases(&self) -> Result<protocol::LeaseList, Error> {
+        let base_url = self.json_base("leases")?;
+        let service = self.endpoint.service();
+        protocol::validate_service(service)?;
+        let url = format!("{base_url}{}", paths::leases(service));
+        self.get_json(&url).await
+    }
+
+    /// The JSON API's base URL, or an error naming `what` the seed protocol lacks.
+    fn json_base(&self, what: &str) -> Result<&str, Error> {
+        match &self.endpoint.kind {
+            Kind::Json { base_url, .. } => Ok(base_url),
+            Kind::Seed { url } => Err(Error::InvalidUrl(format!(
+                "{url}: the seed protocol has no {what}; use a JSON endpoint"
+            ))),
+        }
+    }
+
+    /// `GET url`, decoded as JSON.
+    async fn get_json<R: serde::de::DeserializeOwned>(&self, url: &str) -> Result<R, Error> {
+        let response = self.exchange(url, request(Method::GET, url)?).await?;
+        serde_json::from_slice(response.body()).map_err(|e| malformed(url, e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod dashboard_view_tests {
+    use super::fake::{FakeTransport, json, reply};
+    use super::*;
+    use crate::protocol::{Lease, LeaseList, ServiceIndex, ServiceSummary};
+
+    #[tokio::test]
+    async fn services_and_leases_read_the_json_api() {
+        let fake = FakeTransport::new(|r| {
+            Ok(match r.uri().path() {
+                "/v1/services" => json(
+                    200,
+                    &ServiceIndex {
+                        services: vec![ServiceSummary {
+                            service: "default".to_owned(),
+                            revision: 3,
+                            instances: 1,
+                        }],
+                    },
+                ),
+                "/v1/services/default/leases" => json(
+                    200,
+                    &LeaseList {
+                        service: "default".to_owned(),
+                        revision: 3,
+                        leases: vec![Lease {
+                            addr: "h:1".to_owned(),
+                            since_heartbeat_ms: 10,
+                            expires_in_ms: Some(990),
+                        }],
+                    },
+                ),
+                _ => reply(404, &[], r#"{"error":"not found"}"#),
+            })
+        });
+        let client =
+            RegistryClient::new(fake.clone(), RegistryEndpoint::json("http://r/", "default"));
+        let index = client.services().await.expect("index");
+        assert_eq!(index.services[0].instances, 1);
+        let leases = client.leases().await.expect("leases");
+        assert_eq!(leases.leases[0].expires_in_ms, Some(990));
+        assert_eq!(fake.requests()[1].method(), Method::GET);
+    }
+
+    #[tokio::test]
+    async fn malformed_answers_and_the_seed_protocol_are_errors() {
+        let fake = FakeTransport::new(|_| Ok(reply(200, &[], "{not json")));
+        let client =
+            RegistryClient::new(fake.clone(), RegistryEndpoint::json("http://r", "default"));
+        assert!(matches!(
+            client.services().await,
+            Err(Error::Malformed { .. })
+        ));
+        let seed = RegistryClient::new(fake, RegistryEndpoint::seed("http://r/_rpc_/registry"));
+        assert!(matches!(seed.leases().await, Err(Error::InvalidUrl(_))));
+    }
+}

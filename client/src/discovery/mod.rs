@@ -1,1 +1,79 @@
-//! (being written)
+//! Where the servers are: a fixed list, or one kept fresh from the registry.
+//!
+//! The [`Discovery`] trait is the seed's `Discovery` interface, made async where an
+//! implementation may fetch, so [`XClient`](crate::XClient) works over either.
+
+mod multi;
+mod registry;
+
+pub use multi::MultiServersDiscovery;
+pub use registry::RegistryDiscovery;
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::protocol::{DEFAULT_REFRESH, DEFAULT_TTL, Instance};
+use crate::select::SelectMode;
+use crate::transport::{MaybeSend, MaybeSync};
+
+/// How long a list whose refreshes keep failing is still served after its last
+/// successful refresh: the registry's default TTL (5 minutes, the seed's
+/// `defaultTimeout`). Beyond that every instance on it would have expired from the
+/// registry had it not beaten, so the list is no better than a guess.
+pub const DEFAULT_MAX_STALE: Duration = DEFAULT_TTL;
+
+/// After a failed refresh, how long before the registry is asked again: callers in
+/// the meantime are served the last good list (or the error) at once, instead of each
+/// waiting out a request timeout against a registry that is down.
+pub const FAILED_REFRESH_RETRY: Duration = Duration::from_secs(1);
+
+/// A source of servers to call.
+///
+/// `get` and `get_all` refresh first when the implementation fetches (as the seed's
+/// `RegistryDiscovery` does); the futures are `Send` natively so calls can run on any
+/// tokio worker.
+pub trait Discovery: MaybeSend + MaybeSync {
+    /// Brings the list up to date if it is older than the implementation's refresh
+    /// interval.
+    fn refresh(&self) -> impl Future<Output = Result<(), Error>> + MaybeSend;
+
+    /// Replaces the list by hand (the seed's `Update`), and counts as fresh.
+    fn update(&self, instances: Vec<Instance>);
+
+    /// One instance, picked by `mode`; [`Error::NoServers`] when there is none.
+    fn get(&self, mode: SelectMode) -> impl Future<Output = Result<Instance, Error>> + MaybeSend;
+
+    /// Every instance (possibly none), in the registry's order.
+    fn get_all(&self) -> impl Future<Output = Result<Vec<Instance>, Error>> + MaybeSend;
+}
+
+/// Settings of a [`RegistryDiscovery`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryOptions {
+    /// How old the list may grow before `get` fetches it again (the seed's
+    /// `timeout`; [`DEFAULT_REFRESH`], 10 s).
+    pub refresh: Duration,
+    /// How long after the last successful refresh the list is still served while
+    /// refreshes fail; past it, [`Error::Stale`]. [`DEFAULT_MAX_STALE`].
+    pub max_stale: Duration,
+    /// Timeout of each registry request; `None` keeps the
+    /// [`RegistryClient`](crate::RegistryClient)'s own.
+    pub request_timeout: Option<Duration>,
+    /// Seed of the selection RNG, for reproducible runs; `None` seeds from the OS.
+    pub rng_seed: Option<u64>,
+}
+
+impl Default for DiscoveryOptions {
+    fn default() -> Self {
+        DiscoveryOptions {
+            refresh: DEFAULT_REFRESH,
+            max_stale: DEFAULT_MAX_STALE,
+            request_timeout: None,
+            rng_seed: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::join_all;
+use http::header::IF_NONE_MATCH;
+
+use super::*;
+use crate::protocol::InstanceList;
+use crate::registry_client::fake::{FakeTransport, json, refused, reply};
+use crate::registry_client::{RegistryClient, RegistryEndpoint};
+
+/// A JSON registry listing `h:1` and `h:2` at revision 5 (304 when asked for it),
+/// answering after `delay`, refusing connections while `down` is set.
+fn registry(
+    delay: Duration,
+    down: Arc<AtomicBool>,
+) -> (FakeTransport, RegistryDiscovery<FakeTransport>) {
+    let fake = FakeTransport::delayed(move |r| {
+        if down.load(Ordering::SeqCst) {
+            return (delay, refused());
+        }
+        if r.headers()
+            .get(IF_NONE_MATCH)
+            .is_some_and(|tag| tag == "\"5\"")
+        {
+            return (delay, Ok(reply(304, &[], "")));
+        }
+        let list = InstanceList {
+            service: "svc".into(),
+            revision: 5,
+            instances: vec![Instance::from_addr("h:1"), Instance::from_addr("h:2")],
+        };
+        (delay, Ok(json(200, &list)))
+    });
+    let client = RegistryClient::new(fake.clone(), RegistryEndpoint::json("http://r", "svc"));
+    let options = DiscoveryOptions {
+        rng_seed: Some(1),
+        ..DiscoveryOptions::default()
+    };
+    (fake, RegistryDiscovery::new(client, options))
+}
+
+async fn advance(by: Duration) {
+    tokio::time::sleep(by).await;
+}
+
+#[tokio::test]
+async fn multi_servers_serves_and_updates_its_list() {
+    let d = MultiServersDiscovery::from_addrs(["a:1", "b:2"]).with_seed(3);
+    assert!(d.refresh().await.is_ok());
+    let got = d.get(SelectMode::RoundRobin).await.expect("get");
+    assert!(got.addr == "a:1" || got.addr == "b:2");
+    assert_eq!(d.get_all().await.expect("all").len(), 2);
+    d.update(Vec::new());
+    assert_eq!(d.get(SelectMode::Random).await, Err(Error::NoServers));
+    assert_eq!(d.get_all().await, Ok(Vec::new()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn refreshes_once_per_interval_and_uses_the_revision() {
+    let (fake, d) = registry(Duration::ZERO, Arc::default());
+    assert_eq!(d.get_all().await.expect("all").len(), 2);
+    assert_eq!(d.revision(), Some(5));
+    advance(Duration::from_secs(9)).await;
+    d.get(SelectMode::Random).await.expect("cached");
+    assert_eq!(fake.count(), 1);
+    advance(Duration::from_secs(1)).await;
+    d.get(SelectMode::Random).await.expect("refreshed");
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].headers()[IF_NONE_MATCH], "\"5\"");
+    assert_eq!(d.get_all().await.expect("304 keeps the list").len(), 2);
+    assert_eq!(d.last_refresh(), Some(crate::rt::Instant::now()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_callers_share_one_refresh() {
+    let (fake, d) = registry(Duration::from_secs(1), Arc::default());
+    let gets = (0..10).map(|_| d.get(SelectMode::Random));
+    let results = join_all(gets).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(fake.count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_leader_hands_over_to_a_follower() {
+    let (fake, d) = registry(Duration::from_secs(1), Arc::default());
+    let mut leader = Box::pin(d.get(SelectMode::Random));
+    assert!((&mut leader).now_or_never().is_none(), "leader fetching");
+    let mut follower = Box::pin(d.get(SelectMode::Random));
+    assert!((&mut follower).now_or_never().is_none(), "follower waiting");
+    drop(leader);
+    assert!(follower.await.is_ok());
+    assert_eq!(fake.count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn serves_the_stale_list_until_max_stale_then_fails() {
+    let down = Arc::new(AtomicBool::new(false));
+    let (fake, d) = registry(Duration::ZERO, down.clone());
+    d.get(SelectMode::Random).await.expect("first");
+    let fetched_at = d.last_refresh();
+    down.store(true, Ordering::SeqCst);
+    advance(Duration::from_secs(11)).await;
+    d.get(SelectMode::Random).await.expect("stale but served");
+    assert!(d.last_error().is_some_and(|e| e.is_connect()));
+    assert_eq!(d.last_refresh(), fetched_at);
+    // A failed refresh is not retried at once: callers are not held up.
+    d.get(SelectMode::Random).await.expect("stale but served");
+    assert_eq!(fake.count(), 2);
+    advance(DEFAULT_MAX_STALE).await;
+    let err = d.get(SelectMode::Random).await.expect_err("too stale");
+    assert!(
+        matches!(&err, Error::Stale { last } if last.is_connect()),
+        "{err:?}"
+    );
+    down.store(false, Ordering::SeqCst);
+    advance(FAILED_REFRESH_RETRY).await;
+    d.get(SelectMode::Random).await.expect("recovered");
+    assert_eq!(d.last_error(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_before_any_success_is_returned() {
+    let (_fake, d) = registry(Duration::ZERO, Arc::new(AtomicBool::new(true)));
+    let err = d.get_all().await.expect_err("never fetched");
+    assert!(err.is_connect(), "{err:?}");
+    assert_eq!(d.last_error(), Some(err));
+    assert_eq!(d.last_refresh(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn seed_registry_and_manual_update() {
+    let fake = FakeTransport::new(|_| Ok(reply(200, &[("X-rpc-Servers", "a:1,b:2")], "")));
+    let client = RegistryClient::new(
+        fake.clone(),
+        RegistryEndpoint::seed("http://r/_rpc_/registry"),
+    );
+    let d = RegistryDiscovery::new(client, DiscoveryOptions::default());
+    assert_eq!(d.get_all().await.expect("all").len(), 2);
+    d.update(vec![Instance::from_addr("c:3")]);
+    assert_eq!(
+        d.get(SelectMode::RoundRobin).await.expect("get").addr,
+        "c:3"
+    );
+    assert_eq!(d.revision(), None);
+    d.force_refresh().await.expect("forced");
+    assert_eq!(fake.count(), 2);
+    assert_eq!(d.get_all().await.expect("all").len(), 2);
+}
