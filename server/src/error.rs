@@ -1,1 +1,172 @@
-//! (being written)
+//! Every way the registry refuses a request, each with its HTTP status and a message
+//! that is safe to show the client.
+//!
+//! The JSON API answers `{"error": "..."}`; the seed path answers the same message as
+//! plain text, since seed clients only read headers and status. Nothing internal
+//! (file names, lock states, debug output) ever reaches a message.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ALLOW, CONTENT_TYPE};
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+use rollcall_client::protocol::{ErrorBody, HEADER_SERVER, ProtocolError};
+
+/// A refused request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// An address, service name, metadata or weight failed validation.
+    #[error(transparent)]
+    Invalid(#[from] ProtocolError),
+    /// A seed-protocol `POST` without the address header.
+    #[error("missing or empty {HEADER_SERVER} header")]
+    MissingServerHeader,
+    /// The body is not the JSON expected; carries serde's reason.
+    #[error("invalid JSON: {0}")]
+    BadJson(String),
+    /// The body could not be read (the client went away or sent a broken stream).
+    #[error("could not read the request body")]
+    BodyRead,
+    /// The body did not arrive in time.
+    #[error("timed out reading the request body")]
+    BodyTimeout,
+    /// A path segment with bad percent-encoding or that is not UTF-8.
+    #[error("invalid percent-encoding in path")]
+    BadPercentEncoding,
+    /// A TTL below the server's minimum.
+    #[error("ttl_ms {requested} is below the minimum of {min_ms} ms")]
+    TtlTooShort { requested: u64, min_ms: u64 },
+    /// A TTL above the server's maximum.
+    #[error("ttl_ms {requested} is above the maximum of {max_ms} ms")]
+    TtlTooLong { requested: u64, max_ms: u64 },
+    /// `ttl_ms: 0` (never expire) where the server's default is not itself `0`.
+    #[error("ttl_ms 0 (never expire) is not allowed by this registry; use {min_ms} to {max_ms} ms")]
+    TtlZeroNotAllowed { min_ms: u64, max_ms: u64 },
+    /// The body is larger than the configured limit.
+    #[error("request body larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    /// `DELETE` of an instance that is not registered.
+    #[error("instance {addr} is not registered in service {service}")]
+    NotRegistered { service: String, addr: String },
+    /// No route at this path.
+    #[error("not found")]
+    NotFound,
+    /// A route exists at this path, but not for this method.
+    #[error("method not allowed (allowed: {allow})")]
+    MethodNotAllowed { allow: &'static str },
+    /// Registering a new service would exceed the configured maximum.
+    #[error("registry full: at most {max} services")]
+    TooManyServices { max: usize },
+    /// Registering a new instance would exceed the configured maximum.
+    #[error("registry full: at most {max} instances")]
+    TooManyInstances { max: usize },
+}
+
+/// How an error body is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorFormat {
+    /// `{"error": "..."}`, `application/json`: the JSON API.
+    Json,
+    /// The message alone, `text/plain`: the seed path and anything outside `/v1`.
+    Text,
+}
+
+impl ApiError {
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_)
+            | ApiError::MissingServerHeader
+            | ApiError::BadJson(_)
+            | ApiError::BodyRead
+            | ApiError::BadPercentEncoding
+            | ApiError::TtlTooShort { .. }
+            | ApiError::TtlTooLong { .. }
+            | ApiError::TtlZeroNotAllowed { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::NotRegistered { .. } | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyServices { .. } | ApiError::TooManyInstances { .. } => {
+                StatusCode::INSUFFICIENT_STORAGE
+            }
+        }
+    }
+
+    /// The full response: status, body in `format`, and `Allow` for a 405.
+    pub fn to_response(&self, format: ErrorFormat) -> Response<Full<Bytes>> {
+        let message = self.to_string();
+        let (content_type, body) = match format {
+            ErrorFormat::Json => {
+                let body = serde_json::to_vec(&ErrorBody { error: message })
+                    .map(Bytes::from)
+                    .unwrap_or_else(|_| Bytes::from_static(b"{\"error\":\"error\"}"));
+                ("application/json", body)
+            }
+            ErrorFormat::Text => ("text/plain; charset=utf-8", Bytes::from(message)),
+        };
+        let mut response = Response::new(Full::new(body));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let ApiError::MethodNotAllowed { allow } = self {
+            headers.insert(ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+}
+
+/// Milliseconds of a duration, saturating (for messages and the wire).
+pub(crate) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn body(response: Response<Full<Bytes>>) -> Bytes {
+        match response.into_body().collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(never) => match never {},
+        }
+    }
+
+    #[tokio::test]
+    async fn json_and_text_forms() {
+        let error = ApiError::TtlTooShort {
+            requested: 5,
+            min_ms: 1000,
+        };
+        let json = error.to_response(ErrorFormat::Json);
+        assert_eq!(json.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(json.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(
+            &body(json).await[..],
+            br#"{"error":"ttl_ms 5 is below the minimum of 1000 ms"}"#
+        );
+        let text = ApiError::MissingServerHeader.to_response(ErrorFormat::Text);
+        assert_eq!(
+            &body(text).await[..],
+            b"missing or empty X-rpc-Server header"
+        );
+    }
+
+    #[test]
+    fn statuses_and_allow() {
+        let error = ApiError::MethodNotAllowed { allow: "GET, POST" };
+        let response = error.to_response(ErrorFormat::Text);
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[ALLOW], "GET, POST");
+        assert_eq!(
+            ApiError::BodyTooLarge { limit: 1 }.status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            ApiError::TooManyInstances { max: 1 }.status(),
+            StatusCode::INSUFFICIENT_STORAGE
+        );
+    }
+}

@@ -23,12 +23,15 @@ mod registry;
 mod rpc;
 mod serve;
 
-pub use config::{HttpConfig, RegistryConfig};
-pub use duration::{parse_duration, DurationError};
-pub use error::ApiError;
-pub use http::RegistryService;
-pub use registry::Registry;
+pub use self::http::{RegistryService, serve_registry};
+pub use config::{
+    ConfigError, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INSTANCES,
+    DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
+};
+pub use duration::{DurationError, parse_duration};
+pub use error::{ApiError, ErrorFormat};
+pub use registry::{Registry, Snapshot};
 pub use rpc::{RpcError, RpcServer};
 pub use serve::{
-    serve, ConnOptions, Handler, Listener, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
+    ConnOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, Handler, Listener, serve,
 };

@@ -1,1 +1,272 @@
-//! (being written)
+//! The registry's state: services, their instances and leases, the deadline queue
+//! that expires them, and cached list snapshots.
+//!
+//! [`Registry`] is a cheap `Clone` handle over one `std::sync::Mutex`. A std mutex,
+//! not tokio's: every critical section is short and synchronous (a hash lookup, a
+//! heap push, at worst one list serialisation after a change), and the lock is never
+//! held across `.await`. Time is `tokio::time::Instant`, so paused-time tests and a
+//! simulator move it.
+//!
+//! - `instance`: the compact stored instance; `service`: one service's slab and
+//!   index; `state`: everything behind the lock; `expiry`: the deadline queue's task;
+//!   `snapshot`: serialised lists; `ttl`: which TTL a request is granted.
+
+mod expiry;
+mod instance;
+mod service;
+mod snapshot;
+mod state;
+#[cfg(test)]
+mod tests;
+mod ttl;
+
+pub use snapshot::Snapshot;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use http::HeaderValue;
+use rollcall_client::protocol::{
+    DEFAULT_SERVICE, Lease, LeaseList, RegisterRequest, RegisterResponse, ServiceIndex,
+    ServiceSummary, validate_addr, validate_metadata, validate_service, validate_weight,
+};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::{ApiError, RegistryConfig};
+use state::{Limits, State, Update};
+use ttl::TtlPolicy;
+
+/// The registry: a handle to shared state. Clones share it; the expiry task stops
+/// once the last clone is dropped.
+#[derive(Clone)]
+pub struct Registry {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Registry {
+    /// Configuration only: the state may hold a million instances.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the expiry task: an earlier deadline arrived, or the registry is gone.
+    wake: Arc<Notify>,
+    /// Origin of every stored time, kept as u64 ms to save memory per instance.
+    start: Instant,
+    ttl: TtlPolicy,
+    config: RegistryConfig,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The expiry task holds a weak reference: wake it so it sees we are gone.
+        self.wake.notify_one();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // No code panics while holding the lock; if some did, the state is still
+        // consistent between operations, so carry on rather than fail every request.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn now_ms(&self) -> u64 {
+        crate::error::millis(self.start.elapsed())
+    }
+}
+
+impl Registry {
+    /// A registry with `config`'s TTL policy and limits. TTLs beyond what can be
+    /// stored are clamped; use [`RegistryConfig::validate`] to refuse them instead.
+    ///
+    /// Must be called from within a tokio runtime (or a turmoil host): it spawns the
+    /// expiry task there.
+    pub fn new(config: RegistryConfig) -> Registry {
+        let limits = Limits {
+            max_services: config.max_services,
+            max_instances: config.max_instances,
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(limits)),
+            wake: Arc::new(Notify::new()),
+            start: Instant::now(),
+            ttl: TtlPolicy::new(&config),
+            config,
+        });
+        expiry::spawn(&shared);
+        Registry { shared }
+    }
+
+    /// The configuration this registry was created with.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.shared.config
+    }
+
+    /// Registers or renews an instance through the JSON API. Metadata and weight are
+    /// replaced by the request's (absent: empty and the default weight); the TTL is
+    /// the request's if within bounds, else an error naming the bound.
+    pub fn register(
+        &self,
+        service: &str,
+        request: RegisterRequest,
+    ) -> Result<RegisterResponse, ApiError> {
+        validate_service(service)?;
+        validate_addr(&request.addr)?;
+        validate_metadata(&request.metadata)?;
+        if let Some(weight) = request.weight {
+            validate_weight(weight)?;
+        }
+        let ttl_ms = self.shared.ttl.grant(request.ttl_ms)?;
+        let update = Update {
+            metadata: Some(request.metadata),
+            weight: Some(
+                request
+                    .weight
+                    .unwrap_or(rollcall_client::protocol::DEFAULT_WEIGHT),
+            ),
+            ttl_ms,
+        };
+        let upserted = self.upsert(service, &request.addr, update)?;
+        Ok(RegisterResponse {
+            service: service.to_owned(),
+            addr: request.addr,
+            ttl_ms: u64::from(ttl_ms),
+            created: upserted.created,
+            revision: upserted.revision,
+        })
+    }
+
+    /// A seed-protocol heartbeat: registers or renews `addr` in service `default`
+    /// with the server's default TTL, keeping any metadata and weight it registered
+    /// with through the JSON API. Returns the TTL granted (zero: never expires).
+    pub fn renew_seed(&self, addr: &str) -> Result<Duration, ApiError> {
+        validate_addr(addr)?;
+        let ttl_ms = self.shared.ttl.default_ms;
+        let update = Update {
+            metadata: None,
+            weight: None,
+            ttl_ms,
+        };
+        self.upsert(DEFAULT_SERVICE, addr, update)?;
+        Ok(Duration::from_millis(u64::from(ttl_ms)))
+    }
+
+    fn upsert(
+        &self,
+        service: &str,
+        addr: &str,
+        update: Update,
+    ) -> Result<state::Upserted, ApiError> {
+        let now_ms = self.shared.now_ms();
+        let upserted = self.shared.lock().upsert(service, addr, update, now_ms)?;
+        // The lock is released: wake the task without making it wait for us.
+        if upserted.wake {
+            self.shared.wake.notify_one();
+        }
+        Ok(upserted)
+    }
+
+    /// Removes an instance now. [`ApiError::NotRegistered`] if it is not registered.
+    pub fn deregister(&self, service: &str, addr: &str) -> Result<(), ApiError> {
+        validate_service(service)?;
+        validate_addr(addr)?;
+        if self.shared.lock().remove(service, addr) {
+            Ok(())
+        } else {
+            Err(ApiError::NotRegistered {
+                service: service.to_owned(),
+                addr: addr.to_owned(),
+            })
+        }
+    }
+
+    /// The service's alive instances, sorted by address, as a shared snapshot: built
+    /// on the first call after a change, then the same `Arc` until the next change.
+    /// A service nobody registered is an empty list at revision 0.
+    pub fn list(&self, service: &str) -> Arc<Snapshot> {
+        let mut state = self.shared.lock();
+        match state.service_mut(service) {
+            Some(svc) => svc.json_snapshot(),
+            None => snapshot::json_empty(service),
+        }
+    }
+
+    /// The seed's `X-rpc-Servers` value for `service`: alive addresses, sorted and
+    /// comma-joined (empty when none). Cached like [`Registry::list`], separately, so
+    /// seed clients never pay for JSON and JSON clients never for the header.
+    pub fn servers_header(&self, service: &str) -> HeaderValue {
+        let mut state = self.shared.lock();
+        match state.service_mut(service) {
+            Some(svc) => svc.servers_header(),
+            None => HeaderValue::from_static(""),
+        }
+    }
+
+    /// Per instance of `service`, sorted by address: time since its last heartbeat
+    /// and time left before it expires.
+    pub fn leases(&self, service: &str) -> LeaseList {
+        let now_ms = self.shared.now_ms();
+        let state = self.shared.lock();
+        let Some(svc) = state.service(service) else {
+            return LeaseList {
+                service: service.to_owned(),
+                revision: 0,
+                leases: Vec::new(),
+            };
+        };
+        let leases = svc
+            .sorted()
+            .into_iter()
+            .map(|i| Lease {
+                addr: i.addr.to_string(),
+                since_heartbeat_ms: now_ms.saturating_sub(i.renewed_ms),
+                expires_in_ms: i.deadline_ms().map(|d| d.saturating_sub(now_ms)),
+            })
+            .collect();
+        LeaseList {
+            service: service.to_owned(),
+            revision: svc.revision,
+            leases,
+        }
+    }
+
+    /// Every known service (including ones whose instances all left, until their
+    /// slot is reclaimed) with its revision and instance count, sorted by name.
+    pub fn index(&self) -> ServiceIndex {
+        let state = self.shared.lock();
+        let mut services: Vec<ServiceSummary> = state
+            .services()
+            .map(|s| ServiceSummary {
+                service: s.name.to_string(),
+                revision: s.revision,
+                instances: s.len(),
+            })
+            .collect();
+        drop(state);
+        services.sort_unstable_by(|a, b| a.service.cmp(&b.service));
+        ServiceIndex { services }
+    }
+
+    /// Alive instances, all services together.
+    pub fn len(&self) -> usize {
+        self.shared.lock().instances()
+    }
+
+    /// Whether no instance is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The registry-wide revision: bumped on every membership change anywhere.
+    pub fn revision(&self) -> u64 {
+        self.shared.lock().revision()
+    }
+}

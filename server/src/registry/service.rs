@@ -1,0 +1,153 @@
+//! One service's instances: a slab (`Vec` of slots plus a free list) indexed by
+//! address, so a renewal is one hash lookup and slots are reused without moving
+//! anything the deadline queue points at.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use http::HeaderValue;
+
+use super::instance::Instance;
+use super::snapshot::{self, Snapshot};
+
+/// A named service and its alive instances.
+#[derive(Debug)]
+pub(super) struct Service {
+    pub(super) name: Box<str>,
+    /// Registry revision at this service's last membership change.
+    pub(super) revision: u64,
+    slots: Vec<Option<Instance>>,
+    free: Vec<u32>,
+    index: HashMap<Arc<str>, u32>,
+    /// JSON list, built on the first `GET` after a change.
+    pub(super) snapshot: Option<Arc<Snapshot>>,
+    /// Seed `X-rpc-Servers` value, built on the first seed `GET` after a change.
+    pub(super) header: Option<HeaderValue>,
+}
+
+impl Service {
+    pub(super) fn new(name: &str) -> Service {
+        Service {
+            name: name.into(),
+            revision: 0,
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            snapshot: None,
+            header: None,
+        }
+    }
+
+    /// Number of alive instances.
+    pub(super) fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The slot holding `addr`, if registered.
+    pub(super) fn find(&self, addr: &str) -> Option<u32> {
+        self.index.get(addr).copied()
+    }
+
+    pub(super) fn get_mut(&mut self, slot: u32) -> Option<&mut Instance> {
+        self.slots.get_mut(slot as usize).and_then(Option::as_mut)
+    }
+
+    pub(super) fn get(&self, slot: u32) -> Option<&Instance> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Stores a new instance (its address must not be registered) and returns its
+    /// slot, or `None` if the slab cannot address more slots.
+    pub(super) fn insert(&mut self, instance: Instance) -> Option<u32> {
+        let addr = Arc::clone(&instance.addr);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(instance);
+                slot
+            }
+            None => {
+                let slot = u32::try_from(self.slots.len()).ok()?;
+                self.slots.push(Some(instance));
+                slot
+            }
+        };
+        self.index.insert(addr, slot);
+        Some(slot)
+    }
+
+    /// Removes the instance in `slot`, returning it.
+    pub(super) fn remove(&mut self, slot: u32) -> Option<Instance> {
+        let instance = self.slots.get_mut(slot as usize)?.take()?;
+        self.index.remove(&*instance.addr);
+        self.free.push(slot);
+        Some(instance)
+    }
+
+    /// Records a membership change: the service takes the registry's new revision
+    /// and its cached lists are dropped.
+    pub(super) fn changed(&mut self, revision: u64) {
+        self.revision = revision;
+        self.snapshot = None;
+        self.header = None;
+    }
+
+    /// The cached JSON list, built if a change dropped it.
+    pub(super) fn json_snapshot(&mut self) -> Arc<Snapshot> {
+        if let Some(cached) = &self.snapshot {
+            return Arc::clone(cached);
+        }
+        let built = snapshot::json(self);
+        self.snapshot = Some(Arc::clone(&built));
+        built
+    }
+
+    /// The cached seed header, built if a change dropped it.
+    pub(super) fn servers_header(&mut self) -> HeaderValue {
+        if let Some(cached) = &self.header {
+            return cached.clone();
+        }
+        let built = snapshot::header(self);
+        self.header = Some(built.clone());
+        built
+    }
+
+    /// Alive instances sorted by address: the order every list is served in.
+    pub(super) fn sorted(&self) -> Vec<&Instance> {
+        let mut instances: Vec<&Instance> = self.slots.iter().flatten().collect();
+        instances.sort_unstable_by(|a, b| a.addr.cmp(&b.addr));
+        instances
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::instance::NOT_QUEUED;
+
+    fn instance(addr: &str) -> Instance {
+        Instance {
+            addr: addr.into(),
+            metadata: None,
+            renewed_ms: 0,
+            queued_ms: NOT_QUEUED,
+            ttl_ms: 0,
+            weight: 1,
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_and_lists_sorted() {
+        let mut service = Service::new("s");
+        let a = service.insert(instance("b:1"));
+        let b = service.insert(instance("a:1"));
+        assert_eq!((a, b), (Some(0), Some(1)));
+        assert_eq!(service.find("a:1"), Some(1));
+        let addrs: Vec<&str> = service.sorted().iter().map(|i| &*i.addr).collect();
+        assert_eq!(addrs, ["a:1", "b:1"]);
+        assert!(service.remove(0).is_some());
+        assert!(service.remove(0).is_none());
+        assert_eq!(service.find("b:1"), None);
+        assert_eq!(service.insert(instance("c:1")), Some(0));
+        assert_eq!(service.len(), 2);
+    }
+}

@@ -1,0 +1,164 @@
+//! Lists as served: the JSON body of `GET /v1/services/{service}` and the seed's
+//! `X-rpc-Servers` value, serialised once per membership change and then shared.
+//!
+//! Serialisation borrows straight from the stored instances (no intermediate
+//! `InstanceList` of owned strings), so building a list of 100,000 instances costs
+//! one sort and one buffer.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::HeaderValue;
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
+use tracing::error;
+
+use super::instance::{Instance, Metadata};
+use super::service::Service;
+
+/// Bytes reserved per instance when serialising, so the buffer rarely regrows.
+const JSON_BYTES_PER_INSTANCE: usize = 96;
+
+/// One service's list at one revision, with its JSON body already serialised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    revision: u64,
+    instances: usize,
+    body: Bytes,
+}
+
+impl Snapshot {
+    /// The service's revision this list shows; also its `ETag`.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// How many instances the list holds.
+    pub fn len(&self) -> usize {
+        self.instances
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.instances == 0
+    }
+
+    /// The [`InstanceList`](rollcall_client::protocol::InstanceList) as JSON, sorted by
+    /// address. Cloning the `Bytes` shares the buffer, so every `GET` serves it
+    /// without a copy.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+}
+
+/// Builds the JSON list of `service`.
+pub(super) fn json(service: &Service) -> Arc<Snapshot> {
+    let instances = service.sorted();
+    let view = ListView {
+        service: &service.name,
+        revision: service.revision,
+        instances: &instances,
+    };
+    Arc::new(Snapshot {
+        revision: service.revision,
+        instances: instances.len(),
+        body: serialise(&view, instances.len()),
+    })
+}
+
+/// The JSON list of a service nobody registered: empty, revision 0.
+pub(super) fn json_empty(name: &str) -> Arc<Snapshot> {
+    let view = ListView {
+        service: name,
+        revision: 0,
+        instances: &[],
+    };
+    Arc::new(Snapshot {
+        revision: 0,
+        instances: 0,
+        body: serialise(&view, 0),
+    })
+}
+
+/// Builds the seed's header value: addresses sorted and comma-joined.
+pub(super) fn header(service: &Service) -> HeaderValue {
+    let instances = service.sorted();
+    let capacity = instances.iter().map(|i| i.addr.len() + 1).sum();
+    let mut joined = Vec::with_capacity(capacity);
+    for (n, instance) in instances.iter().enumerate() {
+        if n > 0 {
+            joined.push(b',');
+        }
+        joined.extend_from_slice(instance.addr.as_bytes());
+    }
+    // Addresses are validated as visible ASCII without commas, so this cannot fail.
+    HeaderValue::from_maybe_shared(Bytes::from(joined)).unwrap_or_else(|err| {
+        error!(%err, "an address is not a valid header value");
+        HeaderValue::from_static("")
+    })
+}
+
+fn serialise(view: &ListView<'_>, len: usize) -> Bytes {
+    let mut buf = Vec::with_capacity(64 + len.saturating_mul(JSON_BYTES_PER_INSTANCE));
+    if let Err(err) = serde_json::to_writer(&mut buf, view) {
+        // Writing borrowed strings and integers into a Vec cannot fail.
+        error!(%err, "serialising a list failed");
+        buf.clear();
+    }
+    buf.shrink_to_fit();
+    Bytes::from(buf)
+}
+
+/// Serialises as an `InstanceList`, field for field.
+struct ListView<'a> {
+    service: &'a str,
+    revision: u64,
+    instances: &'a [&'a Instance],
+}
+
+impl Serialize for ListView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("InstanceList", 3)?;
+        s.serialize_field("service", self.service)?;
+        s.serialize_field("revision", &self.revision)?;
+        s.serialize_field("instances", &InstancesView(self.instances))?;
+        s.end()
+    }
+}
+
+/// Serialises as a sequence of `Instance`s, without collecting them first.
+struct InstancesView<'a>(&'a [&'a Instance]);
+
+impl Serialize for InstancesView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|i| InstanceView(i)))
+    }
+}
+
+/// Serialises as an `Instance`, field for field.
+struct InstanceView<'a>(&'a Instance);
+
+impl Serialize for InstanceView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let instance = self.0;
+        let mut s = serializer.serialize_struct("Instance", 4)?;
+        s.serialize_field("addr", &*instance.addr)?;
+        s.serialize_field("metadata", &MetadataView(instance.metadata.as_deref()))?;
+        s.serialize_field("weight", &instance.weight)?;
+        s.serialize_field("ttl_ms", &instance.ttl_ms)?;
+        s.end()
+    }
+}
+
+struct MetadataView<'a>(Option<&'a Metadata>);
+
+impl Serialize for MetadataView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let entries = self.0.map(|m| &m.0[..]).unwrap_or_default();
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (key, value) in entries {
+            map.serialize_entry(&**key, &**value)?;
+        }
+        map.end()
+    }
+}

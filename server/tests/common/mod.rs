@@ -1,0 +1,169 @@
+//! Shared helpers: a registry served on a real loopback socket (port 0), and a tiny
+//! raw HTTP/1.1 client so tests control every byte they send.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rollcall_server::{HttpConfig, Registry, RegistryConfig, RegistryService, serve};
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Every exchange must finish within this.
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A registry served on `127.0.0.1:0`; stops when dropped.
+#[derive(Debug)]
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub registry: Registry,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::with(RegistryConfig::default(), HttpConfig::default()).await
+    }
+
+    pub async fn with(registry_config: RegistryConfig, http: HttpConfig) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let registry = Registry::new(registry_config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let service = RegistryService::new(registry.clone(), http.clone());
+        let task = tokio::spawn(serve(listener, service, http.conn, async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            registry,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Sends one request and reads the whole answer.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            raw.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if !body.is_empty() || method == "POST" {
+            raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        raw.push_str("\r\n");
+        let mut bytes = raw.into_bytes();
+        bytes.extend_from_slice(body);
+        self.send_raw(&bytes).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], b"").await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &str) -> Reply {
+        self.send(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    /// Sends `bytes` as they are and reads until the server closes.
+    pub async fn send_raw(&self, bytes: &[u8]) -> Reply {
+        let exchange = async {
+            let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+            // The server may answer (and close) before reading everything, e.g. 413.
+            let _ = stream.write_all(bytes).await;
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer).await;
+            answer
+        };
+        let answer = tokio::time::timeout(IO_TIMEOUT, exchange)
+            .await
+            .expect("answer in time");
+        Reply::parse(&answer)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A parsed HTTP response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    /// Names lower-cased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn parse(raw: &[u8]) -> Reply {
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().expect("status line");
+        let status = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let headers = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: raw[split + 4..].to_vec(),
+        }
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", self.text()))
+    }
+
+    /// The `{"error": ...}` message of a JSON error.
+    pub fn error(&self) -> String {
+        self.json::<rollcall_client::protocol::ErrorBody>().error
+    }
+}
