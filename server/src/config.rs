@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rollcall_client::protocol::{DEFAULT_PATH, DEFAULT_TTL};
 
+use crate::dashboard::Dashboard;
 use crate::serve::ConnOptions;
 
 /// Shortest TTL a client may ask for: below a second, heartbeats would flood the
@@ -129,6 +130,8 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Header timeout and shutdown grace of the accept loop.
     pub conn: ConnOptions,
+    /// The browser dashboard served at `/`, if one was loaded.
+    pub dashboard: Option<Dashboard>,
 }
 
 impl Default for HttpConfig {
@@ -138,6 +141,7 @@ impl Default for HttpConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             cors_origins: vec![DEFAULT_CORS_ORIGIN.to_owned()],
             conn: ConnOptions::default(),
+            dashboard: None,
         }
     }
 }

@@ -13,9 +13,11 @@
 //! - [`ApiError`]: every refusal, mapped to its HTTP status.
 //! - [`serve`]: the accept loop, generic over its [`Listener`] and [`Handler`].
 //! - [`RpcServer`]: a JSON-over-HTTP RPC host with typed `Service.Method` handlers.
+//! - [`Dashboard`]: the browser dashboard's files, served at `/` when loaded.
 //! - [`parse_duration`]: `30s`, `5m`, `0` as the CLI takes them.
 
 mod config;
+mod dashboard;
 mod duration;
 mod error;
 mod http;
@@ -28,6 +30,7 @@ pub use config::{
     ConfigError, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INSTANCES,
     DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
 };
+pub use dashboard::{Asset, Dashboard};
 pub use duration::{DurationError, parse_duration};
 pub use error::{ApiError, ErrorFormat};
 pub use registry::{Registry, Snapshot};

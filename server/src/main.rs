@@ -2,14 +2,15 @@
 //! logging, binds, and serves the registry until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use rollcall_client::protocol::DEFAULT_PATH;
 use rollcall_server::{
-    ConnOptions, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, HttpConfig, Registry, RegistryConfig,
-    parse_duration, serve_registry,
+    ConnOptions, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, Dashboard, HttpConfig, Registry,
+    RegistryConfig, parse_duration, serve_registry,
 };
 use tracing::{error, info};
 use tracing_subscriber::EnvFilter;
@@ -54,6 +55,9 @@ struct ServeArgs {
     /// How long a client may take to send request headers.
     #[arg(long, env = "ROLLCALL_HEADER_TIMEOUT", value_parser = parse_duration, default_value = DEFAULT_HEADER_READ_TIMEOUT_TEXT)]
     header_timeout: Duration,
+    /// Directory of the dashboard bundle to serve at `/` (built by `cargo xtask run`).
+    #[arg(long, env = "ROLLCALL_DASHBOARD_DIR")]
+    dashboard_dir: Option<PathBuf>,
 }
 
 /// The library's defaults as the command line spells them (checked by a test).
@@ -97,7 +101,21 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     registry_config
         .validate()
         .map_err(|e| format!("invalid TTL settings: {e}"))?;
+    let dashboard = match &args.dashboard_dir {
+        Some(dir) => {
+            let dashboard = Dashboard::load(dir)
+                .map_err(|e| format!("cannot load the dashboard from {}: {e}", dir.display()))?;
+            info!(
+                files = dashboard.len(),
+                "dashboard loaded from {}",
+                dir.display()
+            );
+            Some(dashboard)
+        }
+        None => None,
+    };
     let http_config = HttpConfig {
+        dashboard,
         seed_path: args.path,
         max_body_bytes: args.max_body,
         cors_origins: args.cors_origins,

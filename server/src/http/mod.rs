@@ -21,6 +21,7 @@ use http::{HeaderValue, Method, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
+use crate::dashboard::Asset;
 use crate::error::ApiError;
 use crate::serve::{Handler, Listener, serve};
 use crate::{HttpConfig, Registry};
@@ -60,6 +61,12 @@ impl RegistryService {
         let (parts, body) = request.into_parts();
         let path = parts.uri.path();
         let Some(route) = Route::parse(path, &self.inner.config.seed_path) else {
+            let dashboard = self.inner.config.dashboard.as_ref();
+            if let (&Method::GET, Some(asset)) =
+                (&parts.method, dashboard.and_then(|d| d.get(path)))
+            {
+                return asset_response(asset);
+            }
             return ApiError::NotFound.to_response(route::not_found_format(path));
         };
         let registry = &self.registry;
@@ -96,6 +103,15 @@ impl Handler for RegistryService {
             .apply(origin.as_ref(), response.headers_mut());
         response
     }
+}
+
+/// A file of the dashboard bundle, with its content type.
+fn asset_response(asset: &Asset) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(asset.body.clone()));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    response
 }
 
 /// `GET /healthz`: `200 ok` while the process serves.
