@@ -1,0 +1,213 @@
+//! The host's routing and status mapping, called without a socket.
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use rollcall_client::protocol::ErrorBody;
+use serde::{Deserialize, Serialize};
+
+use super::{RpcError, RpcServer};
+
+/// The seed's `Args`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Args {
+    num1: i64,
+    num2: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct Pair {
+    sum: i64,
+}
+
+fn foo() -> RpcServer {
+    RpcServer::new()
+        .register("Foo.Sum", |args: Args| async move {
+            Ok::<_, RpcError>(args.num1 + args.num2)
+        })
+        .and_then(|s| {
+            s.register("Foo.Fail", |_: Args| async move {
+                Err::<i64, _>(RpcError::new("no luck"))
+            })
+        })
+        .and_then(|s| {
+            s.register("Foo.Pair", |args: Args| async move {
+                Ok::<_, RpcError>(Pair {
+                    sum: args.num1 + args.num2,
+                })
+            })
+        })
+        .expect("valid names")
+}
+
+async fn send(
+    server: &RpcServer,
+    method: Method,
+    path: &str,
+    body: &'static str,
+) -> (StatusCode, Bytes) {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .expect("request");
+    let response = server.dispatch(request).await;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("full body")
+        .to_bytes();
+    (status, body)
+}
+
+fn error_of(body: &Bytes) -> String {
+    serde_json::from_slice::<ErrorBody>(body)
+        .expect("ErrorBody")
+        .error
+}
+
+#[tokio::test]
+async fn calls_a_method_and_answers_its_json_reply() {
+    let server = foo();
+    let (status, body) = send(
+        &server,
+        Method::POST,
+        "/_rpc_/call/Foo.Sum",
+        r#"{"Num1":3,"Num2":9}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, Bytes::from_static(b"12"));
+    let (status, body) = send(
+        &server,
+        Method::POST,
+        "/_rpc_/call/Foo.Pair",
+        r#"{"Num1":1,"Num2":1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, Bytes::from_static(br#"{"sum":2}"#));
+}
+
+#[tokio::test]
+async fn unknown_method_is_404_with_the_seeds_message() {
+    let (status, body) = send(&foo(), Method::POST, "/_rpc_/call/Foo.Bar", "{}").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_of(&body), "rpc server: can't find method Foo.Bar");
+    let (status, _) = send(&foo(), Method::POST, "/elsewhere", "{}").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn arguments_that_do_not_decode_are_400() {
+    for bad in ["", "nonsense", r#"{"Num1":"x","Num2":1}"#, r#"{"Num1":1}"#] {
+        let (status, body) = send(&foo(), Method::POST, "/_rpc_/call/Foo.Sum", bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad:?}");
+        assert!(error_of(&body).contains("invalid arguments"), "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn handler_error_is_500_with_its_message() {
+    let (status, body) = send(
+        &foo(),
+        Method::POST,
+        "/_rpc_/call/Foo.Fail",
+        r#"{"Num1":1,"Num2":1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error_of(&body), "no luck");
+}
+
+#[tokio::test]
+async fn only_post_is_allowed() {
+    let request = Request::builder()
+        .method(Method::GET)
+        .uri("/_rpc_/call/Foo.Sum")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = foo().dispatch(request).await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        response.headers().get("allow").map(|v| v.as_bytes()),
+        Some(&b"POST"[..])
+    );
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_413() {
+    let server = foo().max_body(8);
+    let (status, body) = send(
+        &server,
+        Method::POST,
+        "/_rpc_/call/Foo.Sum",
+        r#"{"Num1":3,"Num2":9}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(error_of(&body).contains("larger than 8 bytes"));
+}
+
+#[test]
+fn registration_refuses_bad_and_duplicate_names() {
+    let sum = |args: Args| async move { Ok::<_, RpcError>(args.num1 + args.num2) };
+    assert_eq!(
+        RpcServer::new().register("FooSum", sum).map(|_| ()),
+        Err(RpcError::InvalidMethodName("FooSum".to_owned()))
+    );
+    assert_eq!(
+        foo().register("Foo.Sum", sum).map(|_| ()),
+        Err(RpcError::DuplicateMethod("Foo.Sum".to_owned()))
+    );
+    assert_eq!(
+        foo().methods().collect::<Vec<_>>(),
+        ["Foo.Fail", "Foo.Pair", "Foo.Sum"]
+    );
+}
+
+#[tokio::test]
+async fn pages_of_other_origins_may_call() {
+    let preflight = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/_rpc_/call/Foo.Sum")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = foo().dispatch(preflight).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let headers = response.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert_eq!(headers["access-control-allow-methods"], "POST, OPTIONS");
+    assert_eq!(headers["access-control-allow-headers"], "Content-Type");
+
+    // Errors carry the header too, or the page could not read why a call failed.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/_rpc_/call/Foo.Missing")
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .expect("request");
+    let response = foo().dispatch(request).await;
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+}
+
+#[tokio::test]
+async fn cors_can_be_turned_off() {
+    let server = foo().allow_origin(None);
+    let preflight = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/_rpc_/call/Foo.Sum")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let response = server.dispatch(preflight).await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
