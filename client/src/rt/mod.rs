@@ -70,11 +70,16 @@ impl Deadline {
 }
 
 /// Runs `fut` for at most `limit`; `None` if the time ran out first.
+///
+/// The timer is polled first: when a busy scheduler gets to this task only after both
+/// the limit has passed and `fut` has become ready, the answer is "too late". A reply
+/// can only be ready at the limit if it was produced after it began (a server asked
+/// to sleep exactly the budget), so this keeps a deadline a deadline.
 pub async fn timeout<F: Future>(limit: Duration, fut: F) -> Option<F::Output> {
     let fut = pin!(fut);
     let timer = pin!(sleep(limit));
-    match select(fut, timer).await {
-        Either::Left((out, _)) => Some(out),
-        Either::Right(((), _)) => None,
+    match select(timer, fut).await {
+        Either::Left(((), _)) => None,
+        Either::Right((out, _)) => Some(out),
     }
 }
