@@ -1,0 +1,75 @@
+//! The load benchmark: how close the registry comes to the speed of hyper itself,
+//! and what an instance costs in memory. `cargo xtask bench` runs it (release).
+//!
+//! Every scenario runs a fresh server process (see [`server`]) and loads it from
+//! this one over loopback with 64 keep-alive connections on 2 threads, so figures
+//! are comparable with `wrk -t2 -c64` runs of the Go seed. Absolute numbers depend
+//! on the machine; the ratios to the no-op ceiling are what to compare.
+//!
+//! Arguments: `--duration SECS` (measured time per scenario, default 3),
+//! `--connections N` (default 64). `cargo bench` adds `--bench`, which is ignored.
+
+mod loadgen;
+mod scenarios;
+mod server;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Load settings shared by every scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub connections: usize,
+    pub threads: usize,
+    pub warmup: Duration,
+    pub measure: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            connections: 64,
+            threads: 2,
+            warmup: Duration::from_millis(500),
+            measure: Duration::from_secs(3),
+        }
+    }
+}
+
+fn parse_args() -> Result<Settings, String> {
+    let mut settings = Settings::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|v| *v > 0)
+                .ok_or_else(|| format!("{name} wants a positive number"))
+        };
+        match arg.as_str() {
+            "--duration" => settings.measure = Duration::from_secs(value("--duration")?),
+            "--connections" => {
+                settings.connections =
+                    usize::try_from(value("--connections")?).map_err(|e| e.to_string())?
+            }
+            // Added by `cargo bench`.
+            "--bench" => {}
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(settings)
+}
+
+fn main() -> ExitCode {
+    let result = match server::child_main() {
+        Some(child) => child,
+        None => parse_args().and_then(scenarios::run_all),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The server side of the benchmark, in a process of its own so its memory can be
+//! read alone and its threads do not share a runtime with the load generator.
+//!
+//! The benchmark binary re-executes itself with [`ROLE_VAR`] set; the child binds
+//! loopback port 0, prints the address as its first line, and serves until its
+//! stdin closes, which also happens when the parent dies.
+
+use std::future::Future;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use rollcall_server::{
+    ConnOptions, Handler, HttpConfig, Registry, RegistryConfig, serve, serve_registry,
+};
+
+/// Environment variable that makes the benchmark binary a server: `noop` or
+/// `registry`.
+pub const ROLE_VAR: &str = "ROLLCALL_BENCH_ROLE";
+
+/// What the child serves.
+#[derive(Debug, Clone, Copy)]
+pub enum Role {
+    /// An empty `200` for every request: the ceiling of the accept loop and hyper.
+    Noop,
+    /// The registry with its default configuration, as `rollcall serve` runs it.
+    Registry,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Noop => "noop",
+            Role::Registry => "registry",
+        }
+    }
+}
+
+/// The trivial handler of the ceiling scenario.
+#[derive(Debug, Clone)]
+struct Noop;
+
+impl Handler for Noop {
+    fn handle(
+        &self,
+        _request: Request<Incoming>,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send {
+        std::future::ready(Response::new(Full::new(Bytes::new())))
+    }
+}
+
+/// Runs as the child if [`ROLE_VAR`] says so; `None` means "be the parent".
+pub fn child_main() -> Option<Result<(), String>> {
+    let role = std::env::var(ROLE_VAR).ok()?;
+    // The same runtime as `rollcall serve`: multi-threaded, one worker per core.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
+    Some(match runtime {
+        Ok(runtime) => runtime.block_on(serve_role(&role)),
+        Err(error) => Err(format!("runtime: {error}")),
+    })
+}
+
+async fn serve_role(role: &str) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("bind: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| format!("addr: {e}"))?;
+    println!("{addr}");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // Blocking read of stdin on a thread of its own: EOF means the parent is done.
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = std::io::stdin().read_to_end(&mut sink);
+        let _ = stop_tx.send(());
+    });
+    let shutdown = async move {
+        let _ = stop_rx.await;
+    };
+    let served = match role {
+        "noop" => serve(listener, Noop, ConnOptions::default(), shutdown).await,
+        "registry" => {
+            let registry = Registry::new(RegistryConfig::default());
+            serve_registry(listener, registry, HttpConfig::default(), shutdown).await
+        }
+        other => return Err(format!("unknown role {other:?}")),
+    };
+    served.map_err(|e| format!("serve: {e}"))
+}
+
+/// A running server child; killed when dropped.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    /// Held open: closing it tells the child to stop.
+    stdin: Option<ChildStdin>,
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts this binary as a server of `role` and waits for its address.
+    pub fn spawn(role: Role) -> Result<ServerProcess, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let mut child = Command::new(exe)
+            .env(ROLE_VAR, role.name())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("spawn server: {e}"))?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().ok_or("server stdout missing")?;
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| format!("read server address: {e}"))?;
+        let addr = line
+            .trim()
+            .parse()
+            .map_err(|e| format!("server address {line:?}: {e}"))?;
+        Ok(ServerProcess { child, stdin, addr })
+    }
+
+    /// The child's resident set size in bytes, from `/proc/<pid>/status` (Linux).
+    pub fn rss_bytes(&self) -> Result<u64, String> {
+        let path = format!("/proc/{}/status", self.child.id());
+        let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .ok_or_else(|| format!("no VmRSS in {path}"))?;
+        Ok(kib * 1024)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

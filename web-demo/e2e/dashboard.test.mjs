@@ -1,0 +1,262 @@
+// End-to-end test of the rollcall dashboard in Debian's Chromium (playwright-core).
+//
+// The test starts its own registry and demo servers from the binaries it is given,
+// with a short TTL, so it can kill one server and watch it expire, then kill the
+// registry and watch the list go stale:
+//
+//   ROLLCALL_BIN=target/debug/rollcall \
+//   DEMO_SERVERS_BIN=target/debug/examples/demo_servers \
+//   DASHBOARD_DIR=web-demo/dist \
+//   node --test            (in web-demo/e2e, after `npm ci`)
+//
+// Optional: CHROMIUM (default /usr/bin/chromium); E2E_OUT_DIR for logs and
+// screenshots (default target/e2e); ROLLCALL_DASHBOARD_FLAG, the registry's option
+// that serves a dashboard directory (`--dashboard-dir`): when set, the page is
+// opened from the registry's own origin; otherwise this test serves DASHBOARD_DIR
+// itself on another loopback port and passes `?registry=` (a cross-origin page).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+/** TTL the demo servers ask for: short, so an expiry fits in a test. */
+const TTL_MS = 2000;
+/** Longest wait for anything the page should show (refresh is every 1.5 s). */
+const UI_TIMEOUT_MS = 10_000;
+/** Headless flags that work as root on a closed network. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
+  '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync',
+];
+
+const env = process.env;
+const OUT_DIR = path.resolve(env.E2E_OUT_DIR ?? path.join(import.meta.dirname, '../../target/e2e'));
+
+function required(name) {
+  const value = env[name];
+  assert.ok(value, `${name} must be set (see the top of ${path.basename(import.meta.filename)})`);
+  return path.resolve(value);
+}
+
+/** Every process this test started, killed in `after` whatever happened. */
+const children = new Set();
+
+/** Starts `bin` with `args`; stderr (logs) goes to OUT_DIR/<name>.log. */
+function start(name, bin, args) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const log = createWriteStream(path.join(OUT_DIR, `${name}.log`));
+  child.stderr.pipe(log);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+/** Resolves with the rest of the first `count` stdout lines starting with `prefix`. */
+function linesFrom(child, prefix, count, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    const found = [];
+    const timer = setTimeout(
+      () => reject(new Error(`got ${found.length} of ${count} "${prefix}" lines`)), timeoutMs);
+    child.once('exit', (code) => reject(new Error(`exited (${code}) before printing its address`)));
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith(prefix)) found.push(line.slice(prefix.length).trim());
+      if (found.length === count) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+  });
+}
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort() {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Waits until `url`, served by `child`, answers 200; fails at once if it exits. */
+async function waitForHttp(url, child, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`the server for ${url} exited (${child.exitCode}): see ${OUT_DIR}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm', '.css': 'text/css; charset=utf-8',
+};
+
+/** Serves the files directly inside `dir` on a loopback port; returns the server. */
+async function serveDirectory(dir) {
+  const server = createServer(async (req, res) => {
+    const name = path.basename(new URL(req.url, 'http://x').pathname) || 'index.html';
+    try {
+      const body = await readFile(path.join(dir, name));
+      res.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+const ctx = {};
+
+before(async () => {
+  await mkdir(OUT_DIR, { recursive: true });
+  const rollcall = required('ROLLCALL_BIN');
+  const demoServers = required('DEMO_SERVERS_BIN');
+  const dashboardDir = required('DASHBOARD_DIR');
+
+  const port = await freePort();
+  ctx.registryUrl = `http://127.0.0.1:${port}`;
+  const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`];
+  if (env.ROLLCALL_DASHBOARD_FLAG) serveArgs.push(env.ROLLCALL_DASHBOARD_FLAG, dashboardDir);
+  ctx.registry = start('registry', rollcall, serveArgs);
+  await waitForHttp(`${ctx.registryUrl}/v1/services`, ctx.registry);
+
+  if (env.ROLLCALL_DASHBOARD_FLAG) {
+    ctx.pageUrl = `${ctx.registryUrl}/`;
+  } else {
+    ctx.static = await serveDirectory(dashboardDir);
+    const origin = `http://127.0.0.1:${ctx.static.address().port}`;
+    ctx.pageUrl = `${origin}/?registry=${encodeURIComponent(ctx.registryUrl)}`;
+  }
+
+  // One process per server, so one can be killed alone.
+  const demo = (name) => start(name, demoServers, [
+    '--registry', ctx.registryUrl, '--names', name, '--ttl-ms', String(TTL_MS),
+  ]);
+  ctx.keep = demo('foo-1');
+  ctx.kill = demo('foo-2');
+  [[ctx.keepAddr], [ctx.killAddr]] = await Promise.all([
+    linesFrom(ctx.keep, 'serving ', 1), linesFrom(ctx.kill, 'serving ', 1),
+  ]);
+
+  ctx.browser = await chromium.launch({
+    executablePath: env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  ctx.page = await ctx.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  ctx.pageErrors = [];
+  ctx.page.on('pageerror', (error) => ctx.pageErrors.push(String(error)));
+  ctx.page.on('console', (message) => {
+    if (message.text().includes('panicked at')) ctx.pageErrors.push(message.text());
+  });
+  await ctx.page.goto(ctx.pageUrl);
+});
+
+after(async () => {
+  await ctx.browser?.close();
+  ctx.static?.close();
+  for (const child of children) child.kill('SIGKILL');
+});
+
+const instance = (addr) => `#services .instance[data-addr="${addr}"]`;
+
+test('the dashboard', async (t) => {
+  const { page } = ctx;
+
+  await t.test('lists both demo instances, live', async () => {
+    await page.waitForSelector(instance(ctx.keepAddr), { timeout: UI_TIMEOUT_MS });
+    await page.waitForSelector(instance(ctx.killAddr), { timeout: UI_TIMEOUT_MS });
+    assert.match(await page.getAttribute('#status', 'class'), /\blive\b/);
+    assert.match(await page.textContent('#status'), /2 instances in 1 service/);
+    const row = await page.textContent(instance(ctx.keepAddr));
+    assert.match(row, /name=foo-1/);
+    assert.match(row, /ago/, 'heartbeat age shown');
+    await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-start.png'), fullPage: true });
+  });
+
+  await t.test('a killed instance disappears after its TTL', async () => {
+    const killedAt = Date.now();
+    ctx.kill.kill('SIGKILL'); // no deregistration: only expiry removes it
+    await page.waitForSelector(instance(ctx.killAddr), {
+      state: 'detached', timeout: TTL_MS + UI_TIMEOUT_MS,
+    });
+    t.diagnostic(`gone from the page ${Date.now() - killedAt} ms after the kill`);
+    assert.ok(await page.$(instance(ctx.keepAddr)), 'the other instance stays');
+    assert.match(await page.textContent('#status'), /1 instance in 1 service/);
+  });
+
+  await t.test('broadcast answers from every live instance', async () => {
+    await page.click('#broadcast-btn');
+    const row = `#call-result tr.result[data-addr="${ctx.keepAddr}"]`;
+    await page.waitForSelector(row, { timeout: UI_TIMEOUT_MS });
+    assert.equal((await page.textContent(`${row} .outcome`)).trim(), '12');
+    assert.equal((await page.$$('#call-result tr.result')).length, 1);
+  });
+
+  await t.test('a call answers 12 and names the instance', async () => {
+    await page.selectOption('#call-mode', 'RoundRobin');
+    await page.click('#call-btn');
+    const answer = await page.waitForSelector('#call-result .answer.ok', { timeout: UI_TIMEOUT_MS });
+    assert.equal(await answer.getAttribute('data-addr'), ctx.keepAddr);
+    assert.equal((await page.textContent('#call-result .reply')).trim(), '12');
+    assert.match(await page.textContent('#call-result'), /answered by .* in [\d.]+ m?s/);
+    await page.screenshot({ path: path.join(OUT_DIR, 'dashboard.png'), fullPage: true });
+  });
+
+  await t.test('bad input and failing calls show as errors', async () => {
+    await page.fill('#call-args', '{Num1: 3');
+    await page.click('#call-btn');
+    await page.waitForSelector('#call-result p.error', { timeout: UI_TIMEOUT_MS });
+    assert.match(await page.textContent('#call-result'), /arguments: not JSON/);
+
+    await page.fill('#call-args', '{"Num1": 3, "Num2": 9}');
+    await page.fill('#call-method', 'Foo.Nope');
+    await page.click('#call-btn');
+    await page.waitForSelector('#call-result .answer.failed', { timeout: UI_TIMEOUT_MS });
+    assert.match(await page.textContent('#call-result'), /can't find method Foo.Nope/);
+    await page.fill('#call-method', 'Foo.Sum');
+  });
+
+  await t.test('an unreachable registry leaves the list on screen, stale', async () => {
+    ctx.registry.kill('SIGKILL');
+    await page.waitForSelector('#status.stale', { timeout: UI_TIMEOUT_MS });
+    assert.match(await page.textContent('#status'), /cannot be reached/);
+    assert.ok(await page.$(`#services .service-list.stale ${instance(ctx.keepAddr).slice('#services '.length)}`),
+      'the last list stays, marked stale');
+    await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-stale.png'), fullPage: true });
+  });
+
+  await t.test('the registry can be changed from the page', async () => {
+    await page.fill('#registry-url', 'not a url');
+    await page.click('#registry-btn');
+    assert.match(await page.textContent('#registry-error'), /not an http/);
+    await page.fill('#registry-url', 'http://127.0.0.1:9');
+    await page.click('#registry-btn');
+    await page.waitForSelector('#status.error', { timeout: UI_TIMEOUT_MS });
+    assert.equal(await page.textContent('#registry-error'), '');
+    assert.match(await page.textContent('#services'), /not answered/);
+    assert.match(page.url(), /registry=http%3A%2F%2F127\.0\.0\.1%3A9/);
+  });
+
+  assert.deepEqual(ctx.pageErrors, [], 'no uncaught errors or panics in the page');
+});
