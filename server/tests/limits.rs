@@ -63,3 +63,44 @@ async fn limits_answer_507_and_renewals_still_work() {
     assert_eq!(other.status, 507);
     assert_eq!(other.error(), "registry full: at most 1 services");
 }
+
+/// A client that starts a request and never finishes its headers (slowloris) is
+/// cut off after the header-read timeout, while a prompt client is served.
+#[tokio::test]
+async fn slow_headers_are_cut_off() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let http = rollcall_server::HttpConfig {
+        conn: rollcall_server::ConnOptions {
+            header_read_timeout: Duration::from_millis(300),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let server = TestServer::with(Default::default(), http).await;
+    let mut slow = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"GET /_rpc_/registry HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("partial headers");
+    let started = tokio::time::Instant::now();
+    let mut answer = Vec::new();
+    // The server closes the connection (possibly after a 408); the read ends.
+    tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer))
+        .await
+        .expect("closed well before 5 s")
+        .expect("read");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
+    assert_eq!(server.get("/_rpc_/registry").await.status, 200);
+}
