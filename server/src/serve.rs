@@ -61,7 +61,10 @@ impl Listener for tokio::net::TcpListener {
 /// Answers one request. Every request gets a response: a handler maps its own
 /// errors to statuses and never fails the connection.
 pub trait Handler: Clone + Send + Sync + 'static {
-    fn handle(&self, request: Request<Incoming>) -> impl Future<Output = Response<Full<Bytes>>> + Send;
+    fn handle(
+        &self,
+        request: Request<Incoming>,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send;
 }
 
 /// Connection settings shared by every handler.
