@@ -13,7 +13,7 @@ use http::{Method, StatusCode};
 use crate::error::Error;
 use crate::protocol::{
     self, DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, HEADER_TTL_MS, Instance, InstanceList,
-    RegisterRequest, RegisterResponse, paths,
+    ListVersion, RegisterRequest, RegisterResponse, paths,
 };
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 
@@ -164,11 +164,11 @@ impl<T: Transport> RegistryClient<T> {
         }
     }
 
-    /// The alive instances, or `None` when they have not changed since
-    /// `known_revision` (JSON API, `If-None-Match` answered `304`). The seed protocol
-    /// has no revisions: its list is always returned, with revision 0, addresses
-    /// split on `,`, trimmed, empties dropped, as the seed's discovery does.
-    pub async fn list(&self, known_revision: Option<u64>) -> Result<Option<InstanceList>, Error> {
+    /// The alive instances, or `None` when they have not changed since `known`
+    /// (JSON API, `If-None-Match` answered `304`). The seed protocol has no versions:
+    /// its list is always returned, with epoch and revision 0, addresses split on
+    /// `,`, trimmed, empties dropped, as the seed's discovery does.
+    pub async fn list(&self, known: Option<ListVersion>) -> Result<Option<InstanceList>, Error> {
         match &self.endpoint.kind {
             Kind::Seed { url } => {
                 let response = self.exchange(url, request(Method::GET, url)?).await?;
@@ -180,6 +180,7 @@ impl<T: Transport> RegistryClient<T> {
                 };
                 Ok(Some(InstanceList {
                     service: DEFAULT_SERVICE.to_owned(),
+                    epoch: 0,
                     revision: 0,
                     instances: parse_servers(header),
                 }))
@@ -188,8 +189,8 @@ impl<T: Transport> RegistryClient<T> {
                 protocol::validate_service(service)?;
                 let url = format!("{base_url}{}", paths::service(service));
                 let mut req = request(Method::GET, &url)?;
-                if let Some(revision) = known_revision {
-                    let etag = http::HeaderValue::from_str(&format!("\"{revision}\""))
+                if let Some(version) = known {
+                    let etag = http::HeaderValue::from_str(&version.etag())
                         .map_err(|_| Error::InvalidUrl(url.clone()))?;
                     req.headers_mut().insert(IF_NONE_MATCH, etag);
                 }

@@ -54,6 +54,10 @@ pub struct RegistryConfig {
     pub max_services: usize,
     /// See [`DEFAULT_MAX_INSTANCES`].
     pub max_instances: usize,
+    /// The epoch lists carry, telling clients a restarted registry from a changed
+    /// one. `None` (the default) draws one at random when the registry starts; a
+    /// simulation sets it from its seed.
+    pub epoch: Option<u64>,
 }
 
 impl Default for RegistryConfig {
@@ -64,6 +68,7 @@ impl Default for RegistryConfig {
             max_ttl: DEFAULT_MAX_TTL,
             max_services: DEFAULT_MAX_SERVICES,
             max_instances: DEFAULT_MAX_INSTANCES,
+            epoch: None,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod common;
 
 use common::TestServer;
 use rollcall_client::protocol::{InstanceList, LeaseList, RegisterResponse, ServiceIndex};
+use rollcall_server::{HttpConfig, RegistryConfig};
 
 const INSTANCES: &str = "/v1/services/echo/instances";
 
@@ -39,7 +40,8 @@ async fn register_then_renew_then_list() {
     let reply = server.get("/v1/services/echo").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/json"));
-    assert_eq!(reply.header("etag"), Some("\"2\""));
+    let etag = format!("\"{:x}.2\"", server.registry.epoch());
+    assert_eq!(reply.header("etag"), Some(etag.as_str()));
     let list: InstanceList = reply.json();
     assert_eq!(list.service, "echo");
     assert_eq!(list.revision, 2);
@@ -58,7 +60,11 @@ async fn register_then_renew_then_list() {
 
 #[tokio::test]
 async fn the_body_is_exactly_the_instance_list() {
-    let server = TestServer::start().await;
+    let config = RegistryConfig {
+        epoch: Some(7),
+        ..RegistryConfig::default()
+    };
+    let server = TestServer::with(config, HttpConfig::default()).await;
     server
         .post_json(
             INSTANCES,
@@ -68,7 +74,7 @@ async fn the_body_is_exactly_the_instance_list() {
     let reply = server.get("/v1/services/echo").await;
     assert_eq!(
         reply.text(),
-        r#"{"service":"echo","revision":1,"instances":[{"addr":"b:1","metadata":{"a":"2","z":"1"},"weight":1,"ttl_ms":1000}]}"#
+        r#"{"service":"echo","epoch":7,"revision":1,"instances":[{"addr":"b:1","metadata":{"a":"2","z":"1"},"weight":1,"ttl_ms":1000}]}"#
     );
 }
 
@@ -149,7 +155,8 @@ async fn an_unknown_service_is_an_empty_list_at_revision_zero() {
     let server = TestServer::start().await;
     let reply = server.get("/v1/services/nobody").await;
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("etag"), Some("\"0\""));
+    let etag = format!("\"{:x}.0\"", server.registry.epoch());
+    assert_eq!(reply.header("etag"), Some(etag.as_str()));
     let list: InstanceList = reply.json();
     assert_eq!(
         (list.service.as_str(), list.revision, list.instances.len()),
@@ -262,4 +269,27 @@ async fn errors_are_json_with_a_reason() {
         reply.error(),
         "ttl_ms 90000000 is above the maximum of 86400000 ms"
     );
+}
+
+#[tokio::test]
+async fn a_restarted_registry_never_answers_the_old_runs_etag() {
+    let before = TestServer::start().await;
+    before.post_json(INSTANCES, r#"{"addr":"a:1"}"#).await;
+    let etag = before
+        .get("/v1/services/echo")
+        .await
+        .header("etag")
+        .map(str::to_owned);
+    let etag = etag.expect("etag");
+    // Another run, same revision, another list.
+    let after = TestServer::start().await;
+    assert_ne!(before.registry.epoch(), after.registry.epoch());
+    after.post_json(INSTANCES, r#"{"addr":"b:1"}"#).await;
+    let reply = after
+        .send("GET", "/v1/services/echo", &[("If-None-Match", &etag)], b"")
+        .await;
+    assert_eq!(reply.status, 200);
+    let list: InstanceList = reply.json();
+    assert_eq!((list.revision, list.instances[0].addr.as_str()), (1, "b:1"));
+    assert!(list.epoch < 1 << 53, "epochs stay exact in JavaScript");
 }

@@ -163,6 +163,7 @@ mod tests {
         a.metadata.insert("name".to_owned(), "foo-2".to_owned());
         InstanceList {
             service: "default".to_owned(),
+            epoch: 9,
             revision: 4,
             instances: vec![a, Instance::from_addr("127.0.0.1:1")],
         }

@@ -76,4 +76,6 @@ impl Default for DiscoveryOptions {
 }
 
 #[cfg(test)]
+mod restart_tests;
+#[cfg(test)]
 mod tests;

@@ -9,7 +9,8 @@
 //! - when a fetch fails, the last good list keeps being served until `max_stale` after
 //!   the last success, then [`Error::Stale`]; before any success the error itself is
 //!   returned; [`RegistryDiscovery::last_error`] shows what went wrong;
-//! - on the JSON API the known revision is sent, and a `304` keeps the list as it is.
+//! - on the JSON API the known version (epoch and revision) is sent, and a `304`
+//!   keeps the list as it is.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -17,7 +18,7 @@ use futures_channel::oneshot;
 
 use super::{Discovery, DiscoveryOptions, FAILED_REFRESH_RETRY, MultiServersDiscovery};
 use crate::error::Error;
-use crate::protocol::{Instance, InstanceList};
+use crate::protocol::{Instance, InstanceList, ListVersion};
 use crate::registry_client::RegistryClient;
 use crate::rt::Instant;
 use crate::select::SelectMode;
@@ -42,7 +43,7 @@ struct RefreshState {
     last_success: Option<Instant>,
     last_failure: Option<Instant>,
     last_error: Option<Error>,
-    revision: Option<u64>,
+    version: Option<ListVersion>,
     /// `Some` while a leader fetches: the followers waiting for its outcome.
     waiters: Option<Vec<oneshot::Sender<Outcome>>>,
 }
@@ -51,7 +52,7 @@ struct RefreshState {
 enum Step {
     Done(Outcome),
     Follow(oneshot::Receiver<Outcome>),
-    Lead(Option<u64>),
+    Lead(Option<ListVersion>),
 }
 
 impl<T: Transport> RegistryDiscovery<T> {
@@ -87,7 +88,7 @@ impl<T: Transport> RegistryDiscovery<T> {
     /// The registry revision of the list held; `None` for a list set by hand or not
     /// yet fetched (the seed protocol always reports 0).
     pub fn revision(&self) -> Option<u64> {
-        self.lock().revision
+        self.lock().version.map(|v| v.revision)
     }
 
     /// The options this discovery runs with.
@@ -110,7 +111,7 @@ impl<T: Transport> RegistryDiscovery<T> {
                     // The leader was dropped mid-fetch: decide again.
                     Err(oneshot::Canceled) => continue,
                 },
-                Step::Lead(revision) => return self.lead(revision).await,
+                Step::Lead(version) => return self.lead(version).await,
             }
         }
     }
@@ -139,12 +140,12 @@ impl<T: Transport> RegistryDiscovery<T> {
             }
             None => {
                 state.waiters = Some(Vec::new());
-                Step::Lead(state.revision)
+                Step::Lead(state.version)
             }
         }
     }
 
-    async fn lead(&self, revision: Option<u64>) -> Outcome {
+    async fn lead(&self, version: Option<ListVersion>) -> Outcome {
         let mut guard = LeaderGuard {
             state: &self.state,
             armed: true,
@@ -153,7 +154,7 @@ impl<T: Transport> RegistryDiscovery<T> {
             service = self.client.endpoint().service(),
             "refreshing servers from registry"
         );
-        let fetched = self.client.list(revision).await;
+        let fetched = self.client.list(version).await;
         let now = Instant::now();
         let (outcome, waiters) = {
             let mut state = self.lock();
@@ -175,10 +176,20 @@ impl<T: Transport> RegistryDiscovery<T> {
         now: Instant,
     ) -> Outcome {
         match fetched {
+            Ok(Some(list)) if self.suspect_empty(state, &list, now) => {
+                // The registry restarted and lost its state; servers re-register
+                // within a heartbeat period. Serve the last list as if the registry
+                // were unreachable (up to `max_stale`, retrying meanwhile) rather
+                // than drop to none.
+                let error = Error::NoServers;
+                state.last_failure = Some(now);
+                state.last_error = Some(error.clone());
+                self.judge(state, error, now)
+            }
             Ok(list) => {
                 if let Some(list) = list {
+                    state.version = Some(list.version());
                     self.servers.set(list.instances);
-                    state.revision = Some(list.revision);
                 }
                 state.last_success = Some(now);
                 state.last_failure = None;
@@ -192,6 +203,26 @@ impl<T: Transport> RegistryDiscovery<T> {
                 self.judge(state, error, now)
             }
         }
+    }
+
+    /// Whether `list` is an empty answer from a registry that restarted, replacing a
+    /// non-empty list still within `max_stale`: then it is treated as a failed
+    /// refresh. On the JSON API a restart shows as another epoch, so a service that
+    /// really drained to nobody is believed at once. The seed protocol cannot tell
+    /// the two apart, so there any sudden drop to nobody is doubted. Past
+    /// `max_stale` an empty registry has lasted long enough to be believed.
+    fn suspect_empty(&self, state: &RefreshState, list: &InstanceList, now: Instant) -> bool {
+        if !list.instances.is_empty() || self.servers.all().is_empty() {
+            return false;
+        }
+        let restarted = match state.version {
+            Some(known) if known.epoch != 0 || list.epoch != 0 => known.epoch != list.epoch,
+            _ => true,
+        };
+        restarted
+            && state
+                .last_success
+                .is_some_and(|at| now.saturating_duration_since(at) <= self.options.max_stale)
     }
 
     /// After a failed refresh: serve the last good list while it is young enough.
@@ -244,7 +275,7 @@ impl<T: Transport> Discovery for RegistryDiscovery<T> {
         state.last_success = Some(Instant::now());
         state.last_failure = None;
         state.last_error = None;
-        state.revision = None;
+        state.version = None;
     }
 
     async fn get(&self, mode: SelectMode) -> Result<Instance, Error> {

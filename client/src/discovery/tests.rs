@@ -23,12 +23,13 @@ fn registry(
         }
         if r.headers()
             .get(IF_NONE_MATCH)
-            .is_some_and(|tag| tag == "\"5\"")
+            .is_some_and(|tag| tag == "\"e.5\"")
         {
             return (delay, Ok(reply(304, &[], "")));
         }
         let list = InstanceList {
             service: "svc".into(),
+            epoch: 0xe,
             revision: 5,
             instances: vec![Instance::from_addr("h:1"), Instance::from_addr("h:2")],
         };
@@ -70,7 +71,7 @@ async fn refreshes_once_per_interval_and_uses_the_revision() {
     d.get(SelectMode::Random).await.expect("refreshed");
     let sent = fake.requests();
     assert_eq!(sent.len(), 2);
-    assert_eq!(sent[1].headers()[IF_NONE_MATCH], "\"5\"");
+    assert_eq!(sent[1].headers()[IF_NONE_MATCH], "\"e.5\"");
     assert_eq!(d.get_all().await.expect("304 keeps the list").len(), 2);
     assert_eq!(d.last_refresh(), Some(crate::rt::Instant::now()));
 }

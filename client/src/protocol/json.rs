@@ -72,10 +72,40 @@ impl Instance {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceList {
     pub service: String,
+    /// Identifies one run of the registry: drawn at random when it starts. Another
+    /// epoch means the registry restarted and lost its state, and its revisions
+    /// started again. `0` where there is none (the seed protocol).
+    #[serde(default)]
+    pub epoch: u64,
     /// Increases on every membership change (register, deregister, expiry, metadata or
     /// weight change); unchanged by a plain renewal.
     pub revision: u64,
     pub instances: Vec<Instance>,
+}
+
+impl InstanceList {
+    /// Which state of which registry run this list shows.
+    pub fn version(&self) -> ListVersion {
+        ListVersion {
+            epoch: self.epoch,
+            revision: self.revision,
+        }
+    }
+}
+
+/// A list's registry run and revision: what its `ETag` names. Both are needed, since
+/// a restarted registry counts revisions from zero again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListVersion {
+    pub epoch: u64,
+    pub revision: u64,
+}
+
+impl ListVersion {
+    /// The `ETag` of a list at this version, quotes included: `"<epoch hex>.<revision>"`.
+    pub fn etag(&self) -> String {
+        format!("\"{:x}.{}\"", self.epoch, self.revision)
+    }
 }
 
 /// One entry of `GET /v1/services`.
@@ -118,6 +148,20 @@ pub struct ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn etags_differ_across_registry_runs() {
+        let a = ListVersion {
+            epoch: 0xab,
+            revision: 7,
+        };
+        let b = ListVersion {
+            epoch: 0xac,
+            revision: 7,
+        };
+        assert_eq!(a.etag(), "\"ab.7\"");
+        assert_ne!(a.etag(), b.etag());
+    }
 
     #[test]
     fn register_request_defaults_and_rejects_unknown_fields() {

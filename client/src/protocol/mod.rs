@@ -21,8 +21,8 @@ pub use address::{
     ProtocolError, split_addr, validate_addr, validate_metadata, validate_service, validate_weight,
 };
 pub use json::{
-    ErrorBody, Instance, InstanceList, Lease, LeaseList, RegisterRequest, RegisterResponse,
-    ServiceIndex, ServiceSummary,
+    ErrorBody, Instance, InstanceList, Lease, LeaseList, ListVersion, RegisterRequest,
+    RegisterResponse, ServiceIndex, ServiceSummary,
 };
 
 use std::time::Duration;

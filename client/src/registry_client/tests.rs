@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::fake::{FakeTransport, json, reply};
 use super::*;
-use crate::protocol::{ErrorBody, Instance, InstanceList, RegisterResponse};
+use crate::protocol::{ErrorBody, Instance, InstanceList, ListVersion, RegisterResponse};
 
 fn req(addr: &str) -> RegisterRequest {
     RegisterRequest {
@@ -48,7 +48,10 @@ async fn seed_list_splits_trims_and_drops_empties() {
     let fake = FakeTransport::new(|_| Ok(reply(200, &[(HEADER_SERVERS, " a:1, ,b:2,")], "")));
     let client = RegistryClient::new(fake, RegistryEndpoint::seed("http://r/_rpc_/registry"));
     let list = client
-        .list(Some(3))
+        .list(Some(ListVersion {
+            epoch: 1,
+            revision: 3,
+        }))
         .await
         .expect("list")
         .expect("always changed");
@@ -94,11 +97,12 @@ async fn json_register_posts_the_body_and_returns_the_granted_ttl() {
 #[tokio::test]
 async fn json_list_sends_the_revision_and_maps_304_to_none() {
     let fake = FakeTransport::new(|r| match r.headers().get(IF_NONE_MATCH) {
-        Some(tag) if tag == "\"7\"" => Ok(reply(304, &[], "")),
+        Some(tag) if tag == "\"2a.7\"" => Ok(reply(304, &[], "")),
         _ => Ok(json(
             200,
             &InstanceList {
                 service: "svc".into(),
+                epoch: 42,
                 revision: 7,
                 instances: vec![Instance::from_addr("h:1")],
             },
@@ -107,7 +111,13 @@ async fn json_list_sends_the_revision_and_maps_304_to_none() {
     let client = RegistryClient::new(fake, RegistryEndpoint::json("http://r:1", "svc"));
     let list = client.list(None).await.expect("list").expect("changed");
     assert_eq!(list.revision, 7);
-    assert_eq!(client.list(Some(7)).await.expect("list"), None);
+    assert_eq!(client.list(Some(list.version())).await.expect("list"), None);
+    // The same revision of another registry run is not the same list.
+    let other_run = ListVersion {
+        epoch: 43,
+        revision: 7,
+    };
+    assert!(client.list(Some(other_run)).await.expect("list").is_some());
 }
 
 #[tokio::test]

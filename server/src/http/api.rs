@@ -18,7 +18,7 @@ pub(super) fn index(registry: &Registry) -> Response<Full<Bytes>> {
 }
 
 /// `GET /v1/services/{service}`: the cached list, or `304` if the client's
-/// `If-None-Match` names the current revision.
+/// `If-None-Match` names the current epoch and revision.
 pub(super) fn list(
     registry: &Registry,
     service: &str,
@@ -26,9 +26,8 @@ pub(super) fn list(
 ) -> Result<Response<Full<Bytes>>, ApiError> {
     validate_service(service)?;
     let snapshot = registry.list(service);
-    // Digits between quotes: always a valid header value.
-    let etag = HeaderValue::from_str(&format!("\"{}\"", snapshot.revision()));
-    let mut response = if if_none_match(headers, snapshot.revision()) {
+    let etag = snapshot.version().etag();
+    let mut response = if if_none_match(headers, &etag) {
         let mut response = Response::new(Full::new(Bytes::new()));
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         response
@@ -39,7 +38,8 @@ pub(super) fn list(
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response
     };
-    if let Ok(value) = etag {
+    // Hex digits, a dot and digits between quotes: always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(ETAG, value);
     }
     Ok(response)
@@ -90,23 +90,15 @@ pub(super) fn leases(
     Ok(json(StatusCode::OK, &registry.leases(service)))
 }
 
-/// Whether `If-None-Match` names `revision` (or is `*`).
-fn if_none_match(headers: &HeaderMap, revision: u64) -> bool {
-    let current = revision.to_string();
+/// Whether `If-None-Match` names `etag` (quotes included; or is `*`).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|tag| {
-            tag == "*"
-                || tag
-                    .trim_start_matches("W/")
-                    .strip_prefix('"')
-                    .and_then(|t| t.strip_suffix('"'))
-                    == Some(current.as_str())
-        })
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Full<Bytes>> {

@@ -60,6 +60,8 @@ struct Shared {
     wake: Arc<Notify>,
     /// Origin of every stored time, kept as u64 ms to save memory per instance.
     start: Instant,
+    /// This run's epoch (see [`InstanceList::epoch`](rollcall_client::protocol::InstanceList)).
+    epoch: u64,
     ttl: TtlPolicy,
     config: RegistryConfig,
 }
@@ -98,11 +100,18 @@ impl Registry {
             state: Mutex::new(State::new(limits)),
             wake: Arc::new(Notify::new()),
             start: Instant::now(),
+            epoch: config.epoch.unwrap_or_else(random_epoch),
             ttl: TtlPolicy::new(&config),
             config,
         });
         expiry::spawn(&shared);
         Registry { shared }
+    }
+
+    /// This run's epoch: lists carry it, so clients can tell a restart (and its
+    /// revisions starting again) from a change.
+    pub fn epoch(&self) -> u64 {
+        self.shared.epoch
     }
 
     /// The configuration this registry was created with.
@@ -194,8 +203,8 @@ impl Registry {
     pub fn list(&self, service: &str) -> Arc<Snapshot> {
         let mut state = self.shared.lock();
         match state.service_mut(service) {
-            Some(svc) => svc.json_snapshot(),
-            None => snapshot::json_empty(service),
+            Some(svc) => svc.json_snapshot(self.shared.epoch),
+            None => snapshot::json_empty(service, self.shared.epoch),
         }
     }
 
@@ -269,4 +278,15 @@ impl Registry {
     pub fn revision(&self) -> u64 {
         self.shared.lock().revision()
     }
+}
+
+/// Epochs keep to 53 bits, so JavaScript reads them exactly as JSON numbers.
+const EPOCH_MASK: u64 = (1 << 53) - 1;
+
+/// A random, non-zero epoch, from the standard library's per-process hash keys (the
+/// operating system's randomness), so the server needs no RNG of its own. A
+/// simulation sets [`RegistryConfig::epoch`] instead, to stay deterministic.
+fn random_epoch() -> u64 {
+    use std::hash::BuildHasher;
+    (std::collections::hash_map::RandomState::new().hash_one(0u8) & EPOCH_MASK) | 1
 }

@@ -92,11 +92,11 @@ impl Service {
     }
 
     /// The cached JSON list, built if a change dropped it.
-    pub(super) fn json_snapshot(&mut self) -> Arc<Snapshot> {
+    pub(super) fn json_snapshot(&mut self, epoch: u64) -> Arc<Snapshot> {
         if let Some(cached) = &self.snapshot {
             return Arc::clone(cached);
         }
-        let built = snapshot::json(self);
+        let built = snapshot::json(self, epoch);
         self.snapshot = Some(Arc::clone(&built));
         built
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::HeaderValue;
+use rollcall_client::protocol::ListVersion;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use tracing::error;
@@ -22,15 +23,24 @@ const JSON_BYTES_PER_INSTANCE: usize = 96;
 /// One service's list at one revision, with its JSON body already serialised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
+    epoch: u64,
     revision: u64,
     instances: usize,
     body: Bytes,
 }
 
 impl Snapshot {
-    /// The service's revision this list shows; also its `ETag`.
+    /// The service's revision this list shows.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// The registry run and revision this list shows: its `ETag`.
+    pub fn version(&self) -> ListVersion {
+        ListVersion {
+            epoch: self.epoch,
+            revision: self.revision,
+        }
     }
 
     /// How many instances the list holds.
@@ -52,14 +62,16 @@ impl Snapshot {
 }
 
 /// Builds the JSON list of `service`.
-pub(super) fn json(service: &Service) -> Arc<Snapshot> {
+pub(super) fn json(service: &Service, epoch: u64) -> Arc<Snapshot> {
     let instances = service.sorted();
     let view = ListView {
         service: &service.name,
+        epoch,
         revision: service.revision,
         instances: &instances,
     };
     Arc::new(Snapshot {
+        epoch,
         revision: service.revision,
         instances: instances.len(),
         body: serialise(&view, instances.len()),
@@ -67,13 +79,15 @@ pub(super) fn json(service: &Service) -> Arc<Snapshot> {
 }
 
 /// The JSON list of a service nobody registered: empty, revision 0.
-pub(super) fn json_empty(name: &str) -> Arc<Snapshot> {
+pub(super) fn json_empty(name: &str, epoch: u64) -> Arc<Snapshot> {
     let view = ListView {
         service: name,
+        epoch,
         revision: 0,
         instances: &[],
     };
     Arc::new(Snapshot {
+        epoch,
         revision: 0,
         instances: 0,
         body: serialise(&view, 0),
@@ -112,14 +126,16 @@ fn serialise(view: &ListView<'_>, len: usize) -> Bytes {
 /// Serialises as an `InstanceList`, field for field.
 struct ListView<'a> {
     service: &'a str,
+    epoch: u64,
     revision: u64,
     instances: &'a [&'a Instance],
 }
 
 impl Serialize for ListView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("InstanceList", 3)?;
+        let mut s = serializer.serialize_struct("InstanceList", 4)?;
         s.serialize_field("service", self.service)?;
+        s.serialize_field("epoch", &self.epoch)?;
         s.serialize_field("revision", &self.revision)?;
         s.serialize_field("instances", &InstancesView(self.instances))?;
         s.end()
