@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every check CI runs, in order, with a summary at the end.
 //!
-//! Each check is a [`Step`]: format, lints (native and wasm32), every test of the
-//! workspace (the turmoil simulations included), then the browser tests. All steps run, so one report shows
+//! Each check is a [`Step`]: format, lints (native and wasm32), the workspace's
+//! tests, the turmoil simulations (release build), then the browser tests. All steps run, so one report shows
 //! everything that is wrong, unless `--fail-fast` is given.
 
 use std::path::Path;
@@ -62,7 +62,16 @@ fn steps() -> Vec<Step> {
                 "warnings",
             ]),
         ),
-        Step::command("tests", cmd::cargo(["test", "--workspace"])),
+        Step::command(
+            "tests",
+            cmd::cargo(["test", "--workspace", "--exclude", "rollcall-sim-tests"]),
+        ),
+        // Optimised: the sweep of every scenario over 100+ seeds takes about 20 s
+        // so, and over 200 s in a debug build.
+        Step::command(
+            "simulations",
+            cmd::cargo(["test", "--release", "-p", "rollcall-sim-tests"]),
+        ),
         Step {
             name: "browser",
             action: Action::Function(web::browser_tests),
@@ -80,7 +89,7 @@ struct Outcome {
 /// Runs the steps and prints the summary; fails if any step failed.
 ///
 /// `--fail-fast` stops at the first failure; `--only NAME` runs one step (`format`,
-/// `clippy`, `clippy wasm`, `tests`, `browser`).
+/// `clippy`, `clippy wasm`, `tests`, `simulations`, `browser`).
 pub fn test(args: &[String]) -> Result<(), String> {
     let mut fail_fast = false;
     let mut only = None;
@@ -138,7 +147,7 @@ fn print_summary(outcomes: &[Outcome]) {
             Err(reason) => format!("FAILED ({reason})"),
         };
         eprintln!(
-            "  {:<8} {:>7.1}s  {verdict}",
+            "  {:<12} {:>7.1}s  {verdict}",
             outcome.name,
             outcome.took.as_secs_f64()
         );
