@@ -196,11 +196,18 @@ impl<T: Transport> Beater<T> {
                 status.failures += 1;
                 status.consecutive_failures = status.consecutive_failures.saturating_add(1);
                 let ttl = status.ttl.unwrap_or_else(|| self.requested_ttl());
+                // Time left on the lease the last accepted beat bought (measured
+                // from its answer, so a little generous).
+                let left = status
+                    .last_success
+                    .filter(|_| !ttl.is_zero())
+                    .map(|at| ttl.saturating_sub(at.elapsed()));
                 let delay = backoff(
                     &self.options,
                     &mut self.rng,
                     status.consecutive_failures,
                     ttl,
+                    left,
                 );
                 tracing::warn!(addr = %self.request.addr, %error, ?delay, "heartbeat failed; retrying");
                 status.last_error = Some(error);
@@ -231,18 +238,24 @@ impl<T: Transport> Beater<T> {
 }
 
 /// The delay before retry number `attempt` (from 1): uniform between
-/// `backoff_min` and `backoff_min · 2^(attempt−1)`, capped at `backoff_max` and
-/// at half the TTL. Jitter keeps many servers that lost the registry together
-/// from beating in lockstep when it returns.
+/// `backoff_min` and `backoff_min · 2^(attempt−1)`, capped at `backoff_max`, at
+/// half the TTL, and at a third of the lease time `left` (but not below
+/// `backoff_min`): retries come faster as expiry nears, so a few lost beats in a
+/// row do not outlast the lease. Jitter keeps many servers that lost the registry
+/// together from beating in lockstep when it returns.
 fn backoff(
     options: &HeartbeatOptions,
     rng: &mut SmallRng,
     attempt: u32,
     ttl: Duration,
+    left: Option<Duration>,
 ) -> Duration {
     let mut cap = options.backoff_max;
     if !ttl.is_zero() {
         cap = cap.min(ttl / 2);
+    }
+    if let Some(left) = left {
+        cap = cap.min((left / 3).max(options.backoff_min));
     }
     let floor = options.backoff_min.min(cap);
     let doublings = attempt.saturating_sub(1).min(30);

@@ -114,11 +114,11 @@ fn backoff_is_jittered_within_bounds_and_capped_below_the_ttl() {
     let opts = HeartbeatOptions::default();
     let mut rng = SmallRng::seed_from_u64(3);
     assert_eq!(
-        backoff(&opts, &mut rng, 1, DEFAULT_TTL),
+        backoff(&opts, &mut rng, 1, DEFAULT_TTL, None),
         DEFAULT_BACKOFF_MIN
     );
     for attempt in 2..40 {
-        let delay = backoff(&opts, &mut rng, attempt, DEFAULT_TTL);
+        let delay = backoff(&opts, &mut rng, attempt, DEFAULT_TTL, None);
         assert!(
             delay >= DEFAULT_BACKOFF_MIN && delay <= DEFAULT_BACKOFF_MAX,
             "{delay:?}"
@@ -126,12 +126,42 @@ fn backoff_is_jittered_within_bounds_and_capped_below_the_ttl() {
     }
     let short = Duration::from_secs(4);
     for attempt in 1..10 {
-        assert!(backoff(&opts, &mut rng, attempt, short) <= short / 2);
+        assert!(backoff(&opts, &mut rng, attempt, short, None) <= short / 2);
     }
     let distinct: std::collections::BTreeSet<_> = (0..20)
-        .map(|_| backoff(&opts, &mut rng, 6, DEFAULT_TTL))
+        .map(|_| backoff(&opts, &mut rng, 6, DEFAULT_TTL, None))
         .collect();
     assert!(distinct.len() > 10, "jittered");
+}
+
+#[test]
+fn retries_hurry_as_the_lease_runs_out() {
+    let opts = HeartbeatOptions::default();
+    let mut rng = SmallRng::seed_from_u64(5);
+    let ttl = Duration::from_secs(10);
+    for attempt in 1..20 {
+        // 6 s left: at most 2 s between tries, so at least three before expiry.
+        let delay = backoff(&opts, &mut rng, attempt, ttl, Some(Duration::from_secs(6)));
+        assert!(delay <= Duration::from_secs(2), "{delay:?}");
+        // Almost out: as fast as backoff_min allows, never faster.
+        let delay = backoff(
+            &opts,
+            &mut rng,
+            attempt,
+            ttl,
+            Some(Duration::from_millis(300)),
+        );
+        assert_eq!(delay, DEFAULT_BACKOFF_MIN);
+    }
+    // With plenty left, the usual exponential schedule applies.
+    let relaxed = backoff(
+        &opts,
+        &mut rng,
+        8,
+        DEFAULT_TTL,
+        Some(Duration::from_secs(290)),
+    );
+    assert!(relaxed <= DEFAULT_BACKOFF_MAX);
 }
 
 #[tokio::test(start_paused = true)]
