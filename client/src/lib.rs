@@ -29,12 +29,18 @@ mod rpc;
 mod select;
 mod xclient;
 
-pub use discovery::{Discovery, DiscoveryOptions, MultiServersDiscovery, RegistryDiscovery};
+pub use discovery::{
+    DEFAULT_MAX_STALE, Discovery, DiscoveryOptions, FAILED_REFRESH_RETRY, MultiServersDiscovery,
+    RegistryDiscovery,
+};
 pub use error::Error;
-pub use heartbeat::{Heartbeat, HeartbeatOptions, HeartbeatStatus};
+pub use heartbeat::{
+    DEFAULT_BACKOFF_MAX, DEFAULT_BACKOFF_MIN, Heartbeat, HeartbeatOptions, HeartbeatStatus,
+    NEVER_EXPIRES_PERIOD, period_for_ttl,
+};
 pub use protocol::Instance;
-pub use registry_client::{RegistryClient, RegistryEndpoint};
-pub use rpc::RpcClient;
+pub use registry_client::{DEFAULT_REQUEST_TIMEOUT, RegistryClient, RegistryEndpoint};
+pub use rpc::{DEFAULT_CALL_TIMEOUT, RpcClient};
 pub use rt::Deadline;
 pub use select::SelectMode;
 pub use transport::{Transport, TransportError};

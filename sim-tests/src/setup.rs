@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use rollcall_client::protocol::HEARTBEAT_MARGIN;
-use rollcall_client::{DiscoveryOptions, HeartbeatOptions};
+use rollcall_client::{DiscoveryOptions, FAILED_REFRESH_RETRY, HeartbeatOptions, period_for_ttl};
 
 /// Everything a scenario chooses: hosts, network and the production settings.
 #[derive(Debug, Clone)]
@@ -32,10 +31,6 @@ pub struct Setup {
     pub call_every: Option<Duration>,
     pub call_deadline: Duration,
 }
-
-/// How long a discovery waits after a failed refresh before asking again: the
-/// client's `FAILED_REFRESH_RETRY` (not exported), capped at the refresh interval.
-const FAILED_REFRESH_RETRY: Duration = Duration::from_secs(1);
 
 impl Setup {
     /// The sweep's usual shape: 3 servers, 2 clients, a 10 s TTL (so expiry happens
@@ -69,15 +64,12 @@ impl Setup {
     }
 
     /// The heartbeat period the servers run with: the configured one, or the one
-    /// the heartbeat derives from the TTL (the client's `period_for_ttl`: the seed's
-    /// TTL − 1 min for long TTLs, a third of short ones).
+    /// the heartbeat derives from the TTL ([`period_for_ttl`]).
     pub fn period(&self) -> Duration {
-        if !self.heartbeat.period.is_zero() {
-            self.heartbeat.period
-        } else if self.ttl > HEARTBEAT_MARGIN * 2 {
-            self.ttl - HEARTBEAT_MARGIN
+        if self.heartbeat.period.is_zero() {
+            period_for_ttl(self.ttl)
         } else {
-            self.ttl / 3
+            self.heartbeat.period
         }
     }
 
@@ -123,7 +115,7 @@ pub struct Timing {
     /// The discovery's maximum stale age.
     pub max_stale: Duration,
     /// How long a discovery waits after a failed refresh before asking again
-    /// (`FAILED_REFRESH_RETRY` in the client, 1 s).
+    /// ([`FAILED_REFRESH_RETRY`], capped at the refresh interval).
     pub refresh_retry: Duration,
     /// The largest one-way message latency of any link.
     pub max_latency: Duration,

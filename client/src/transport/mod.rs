@@ -8,7 +8,7 @@
 mod native;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{HyperTransport, TcpConnector};
+pub use native::{HyperTransport, MAX_RESPONSE_BODY, POOL_IDLE_TIMEOUT, TcpConnector};
 
 #[cfg(target_arch = "wasm32")]
 mod fetch;
