@@ -60,7 +60,9 @@ async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
             Next::At(due_ms) => {
                 // Due once the clock is past `due_ms`: wake at the next millisecond.
                 let when = start + Duration::from_millis(due_ms.saturating_add(1));
+                // Biased: a fixed polling order keeps simulated runs reproducible.
                 tokio::select! {
+                    biased;
                     () = tokio::time::sleep_until(when) => {}
                     () = wake.notified() => {}
                 }
