@@ -52,7 +52,8 @@ struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "ROLLCALL_MAX_BODY", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body: usize,
-    /// How long a client may take to send request headers.
+    /// How long a client may take to send request headers; also the idle limit of a
+    /// kept-alive connection.
     #[arg(long, env = "ROLLCALL_HEADER_TIMEOUT", value_parser = parse_duration, default_value = DEFAULT_HEADER_READ_TIMEOUT_TEXT)]
     header_timeout: Duration,
     /// Directory of the dashboard bundle to serve at `/` (built by `cargo xtask run`).

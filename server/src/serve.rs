@@ -25,7 +25,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::{debug, info, warn};
 
 /// How long a client may take to send a request's headers before the connection is
-/// closed: the guard against slow-header (slowloris) clients.
+/// closed: the guard against slow-header (slowloris) clients. On a keep-alive
+/// connection the clock starts when the previous response is sent, so it is also
+/// the idle timeout between requests.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a graceful shutdown waits for requests in flight before giving up.

@@ -104,3 +104,40 @@ async fn slow_headers_are_cut_off() {
     );
     assert_eq!(server.get("/_rpc_/registry").await.status, 200);
 }
+
+/// A keep-alive connection left idle after its request is closed once the
+/// header-read timeout passes without a next request, so idle clients cannot pile
+/// up open connections.
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let http = rollcall_server::HttpConfig {
+        conn: rollcall_server::ConnOptions {
+            header_read_timeout: Duration::from_millis(300),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let server = TestServer::with(Default::default(), http).await;
+    let mut idle = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    idle.write_all(b"GET /_rpc_/registry HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("request");
+    let started = tokio::time::Instant::now();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut answer))
+        .await
+        .expect("idle connection closed well before 5 s")
+        .expect("read");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "closed after {:?}, before the timeout",
+        started.elapsed()
+    );
+}
