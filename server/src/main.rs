@@ -65,7 +65,7 @@ struct ServeArgs {
 const DEFAULT_TTL_TEXT: &str = "5m";
 const DEFAULT_MIN_TTL_TEXT: &str = "1s";
 const DEFAULT_MAX_TTL_TEXT: &str = "24h";
-const DEFAULT_HEADER_READ_TIMEOUT_TEXT: &str = "10s";
+const DEFAULT_HEADER_READ_TIMEOUT_TEXT: &str = "30s";
 
 fn main() -> ExitCode {
     let Cli {

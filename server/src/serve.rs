@@ -27,8 +27,9 @@ use tracing::{debug, info, warn};
 /// How long a client may take to send a request's headers before the connection is
 /// closed: the guard against slow-header (slowloris) clients. On a keep-alive
 /// connection the clock starts when the previous response is sent, so it is also
-/// the idle timeout between requests.
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// the idle timeout between requests; rollcall's client lets its pooled connections
+/// go after 20 s, before a server would close them.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long a graceful shutdown waits for requests in flight before giving up.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);

@@ -25,9 +25,11 @@ pub type TcpConnector = HttpConnector;
 /// expect, low enough that a misbehaving peer cannot exhaust memory.
 pub const MAX_RESPONSE_BODY: usize = 64 * 1024 * 1024;
 
-/// How long an idle pooled connection is kept for reuse. Heartbeats and discovery
-/// refreshes are seconds apart, so a shorter idle time would reconnect every time.
-pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long an idle pooled connection is kept for reuse: longer than discovery's
+/// 10 s refresh, so refreshes reuse their connection, and shorter than the 30 s a
+/// rollcall server keeps an idle connection open, so the client never sends on a
+/// connection the server is closing at that very moment.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A [`Transport`] on hyper-util's legacy client: HTTP/1.1, pooled keep-alive
 /// connections, every exchange bounded by the caller's timeout.
@@ -80,19 +82,28 @@ where
     }
 
     /// Connects (or reuses a connection), sends, and reads the whole body.
+    ///
+    /// A server may close an idle kept-alive connection just as a request goes out
+    /// on it; the request then ends with no response at all. An idempotent request
+    /// is sent once more on a fresh connection, as HTTP/1.1 allows (RFC 9112,
+    /// 9.3.1); any other is left to the caller, who knows whether a repeat is safe.
     async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let response = self
-            .client
-            .request(request.map(Full::new))
-            .await
-            .map_err(|e| {
-                let text = error_chain(&e);
-                if e.is_connect() {
-                    TransportError::Connect(text)
-                } else {
-                    TransportError::Io(text)
-                }
-            })?;
+        let again = request.method().is_idempotent().then(|| copy(&request));
+        let mut result = self.client.request(request.map(Full::new)).await;
+        if let Err(e) = &result
+            && closed_unanswered(e)
+            && let Some(again) = again
+        {
+            result = self.client.request(again.map(Full::new)).await;
+        }
+        let response = result.map_err(|e| {
+            let text = error_chain(&e);
+            if e.is_connect() {
+                TransportError::Connect(text)
+            } else {
+                TransportError::Io(text)
+            }
+        })?;
         let (parts, body) = response.into_parts();
         let body = Limited::new(body, self.max_body)
             .collect()
@@ -133,6 +144,25 @@ where
     }
 }
 
+/// A copy of `request` to send again (extensions are not carried: we set none).
+fn copy(request: &HttpRequest) -> HttpRequest {
+    let mut copy = HttpRequest::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    copy
+}
+
+/// Whether the connection closed before any response arrived: the sign of a
+/// server closing an idle connection as the request was sent on it.
+fn closed_unanswered(error: &hyper_util::client::legacy::Error) -> bool {
+    error
+        .source()
+        .and_then(|cause| cause.downcast_ref::<hyper::Error>())
+        .is_some_and(hyper::Error::is_incomplete_message)
+}
+
 /// An error and its causes, `: `-joined: hyper's own messages are terse ("client
 /// error (Connect)") and the reason ("connection refused") is in the source.
 fn error_chain(error: &(dyn StdError + 'static)) -> String {
@@ -147,117 +177,4 @@ fn error_chain(error: &(dyn StdError + 'static)) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn refuses_other_schemes() {
-        let request = http::Request::get("https://example.invalid/")
-            .body(Bytes::new())
-            .expect("request");
-        let err = HyperTransport::new()
-            .send(request, Duration::from_secs(1))
-            .await
-            .expect_err("https");
-        assert!(matches!(err, TransportError::InvalidRequest(_)), "{err:?}");
-    }
-
-    #[tokio::test]
-    async fn connection_refused_is_a_connect_error() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        drop(listener);
-        let request = http::Request::get(format!("http://{addr}/"))
-            .body(Bytes::new())
-            .expect("request");
-        let err = HyperTransport::new()
-            .send(request, Duration::from_secs(5))
-            .await
-            .expect_err("refused");
-        assert!(matches!(err, TransportError::Connect(_)), "{err:?}");
-    }
-
-    /// Serves one connection: reads a request head, writes `response` as is (or
-    /// nothing when `None`), then holds the connection open.
-    async fn serve_once(response: Option<Vec<u8>>) -> std::net::SocketAddr {
-        use std::io::ErrorKind::WouldBlock;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let (stream, _) = listener.accept().await.expect("accept");
-            let (mut head, mut buf) = (Vec::new(), [0u8; 1024]);
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                stream.readable().await.expect("readable");
-                match stream.try_read(&mut buf) {
-                    Ok(0) => return,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                    Err(e) if e.kind() == WouldBlock => continue,
-                    Err(e) => panic!("read: {e}"),
-                }
-            }
-            let mut rest = response.as_deref().unwrap_or_default();
-            while !rest.is_empty() {
-                stream.writable().await.expect("writable");
-                match stream.try_write(rest) {
-                    Ok(n) => rest = &rest[n..],
-                    Err(e) if e.kind() == WouldBlock => continue,
-                    Err(e) => panic!("write: {e}"),
-                }
-            }
-            tokio::time::sleep(Duration::from_secs(5)).await;
-        });
-        addr
-    }
-
-    fn get(addr: std::net::SocketAddr) -> HttpRequest {
-        http::Request::get(format!("http://{addr}/"))
-            .body(Bytes::new())
-            .expect("request")
-    }
-
-    #[tokio::test]
-    async fn reads_a_whole_response_and_caps_its_size() {
-        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nx-a: b\r\n\r\nhello".to_vec();
-        let addr = serve_once(Some(answer.clone())).await;
-        let response = HyperTransport::new()
-            .send(get(addr), Duration::from_secs(5))
-            .await
-            .expect("response");
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["x-a"], "b");
-        assert_eq!(response.body().as_ref(), b"hello");
-        let addr = serve_once(Some(answer)).await;
-        let err = HyperTransport::new()
-            .with_max_body(4)
-            .send(get(addr), Duration::from_secs(5))
-            .await
-            .expect_err("too large");
-        assert!(
-            matches!(&err, TransportError::Io(m) if m.contains("larger than 4")),
-            "{err:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_silent_server_times_out() {
-        let addr = serve_once(None).await;
-        let limit = Duration::from_millis(200);
-        let err = HyperTransport::new()
-            .send(get(addr), limit)
-            .await
-            .expect_err("silent");
-        assert_eq!(err, TransportError::Timeout(limit));
-    }
-
-    #[test]
-    fn futures_are_send() {
-        fn assert_send<F: Send>(_: F) {}
-        let transport = HyperTransport::new();
-        let request = http::Request::new(Bytes::new());
-        assert_send(transport.send(request, Duration::from_secs(1)));
-    }
-}
+mod tests;
