@@ -25,18 +25,9 @@ pub async fn call(
     request: &CallRequest,
 ) -> CallView {
     let deadline = Deadline::after(CALL_BUDGET);
-    let addr = match deadline.run(discovery.get(request.mode)).await {
-        Some(Ok(instance)) => instance.addr,
-        Some(Err(e)) => {
-            return CallView::Failed {
-                error: e.to_string(),
-            };
-        }
-        None => {
-            return CallView::Failed {
-                error: "discovery: deadline exceeded".to_owned(),
-            };
-        }
+    let addr = match discover(deadline, discovery.get(request.mode)).await {
+        Ok(instance) => instance.addr,
+        Err(failed) => return failed,
     };
     CallView::Answered(timed_call(rpc, addr, request, deadline).await)
 }
@@ -48,18 +39,9 @@ pub async fn broadcast(
     request: &CallRequest,
 ) -> CallView {
     let deadline = Deadline::after(CALL_BUDGET);
-    let mut addrs = match deadline.run(discovery.get_all()).await {
-        Some(Ok(instances)) => instances.into_iter().map(|i| i.addr).collect::<Vec<_>>(),
-        Some(Err(e)) => {
-            return CallView::Failed {
-                error: e.to_string(),
-            };
-        }
-        None => {
-            return CallView::Failed {
-                error: "discovery: deadline exceeded".to_owned(),
-            };
-        }
+    let mut addrs = match discover(deadline, discovery.get_all()).await {
+        Ok(instances) => instances.into_iter().map(|i| i.addr).collect::<Vec<_>>(),
+        Err(failed) => return failed,
     };
     addrs.sort();
     let calls = addrs
@@ -69,6 +51,19 @@ pub async fn broadcast(
         method: request.method.clone(),
         results: join_all(calls).await,
     }
+}
+
+/// Runs a discovery step under `deadline`; a failure becomes the panel's error.
+async fn discover<T>(
+    deadline: Deadline,
+    step: impl Future<Output = Result<T, rollcall_client::Error>>,
+) -> Result<T, CallView> {
+    let error = match deadline.run(step).await {
+        Some(Ok(found)) => return Ok(found),
+        Some(Err(e)) => e.to_string(),
+        None => "discovery: deadline exceeded".to_owned(),
+    };
+    Err(CallView::Failed { error })
 }
 
 /// One RPC to `addr` under `deadline`, timed on the page's monotonic clock.
