@@ -3,11 +3,17 @@
 
 pub mod common;
 
+use std::time::Duration;
+
 use common::TestServer;
+use rollcall_client::transport::HyperTransport;
+use rollcall_client::{RegistryClient, RegistryEndpoint};
+use rollcall_server::{ConnOptions, HttpConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn a_smaller_body_limit_is_honoured() {
-    let http = rollcall_server::HttpConfig {
+    let http = HttpConfig {
         max_body_bytes: 16,
         ..Default::default()
     };
@@ -65,43 +71,52 @@ async fn limits_answer_507_and_renewals_still_work() {
     assert_eq!(other.error(), "registry full: at most 1 services");
 }
 
-/// A client that starts a request and never finishes its headers (slowloris) is
-/// cut off after the header-read timeout, while a prompt client is served.
-#[tokio::test]
-async fn slow_headers_are_cut_off() {
-    use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    let http = rollcall_server::HttpConfig {
-        conn: rollcall_server::ConnOptions {
-            header_read_timeout: Duration::from_millis(300),
+/// A registry whose header-read (and idle) timeout is `limit`.
+async fn server_with_header_timeout(limit: Duration) -> TestServer {
+    let http = HttpConfig {
+        conn: ConnOptions {
+            header_read_timeout: limit,
             ..Default::default()
         },
         ..Default::default()
     };
-    let server = TestServer::with(Default::default(), http).await;
-    let mut slow = tokio::net::TcpStream::connect(server.addr)
+    TestServer::with(Default::default(), http).await
+}
+
+/// Opens a connection, sends `bytes`, and reads until the server closes it:
+/// what it answered, and how long after the send it closed.
+async fn until_closed(server: &TestServer, bytes: &[u8]) -> (String, Duration) {
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
         .await
         .expect("connect");
-    slow.write_all(b"GET /_rpc_/registry HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .expect("partial headers");
+    stream.write_all(bytes).await.expect("send");
     let started = tokio::time::Instant::now();
     let mut answer = Vec::new();
-    // The server closes the connection (possibly after a 408); the read ends.
-    tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer))
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
         .await
         .expect("closed well before 5 s")
         .expect("read");
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+/// A client that starts a request and never finishes its headers (slowloris) is
+/// cut off after the header-read timeout, while a prompt client is served.
+#[tokio::test]
+async fn slow_headers_are_cut_off() {
+    let server = server_with_header_timeout(Duration::from_millis(300)).await;
+    let (answer, after) =
+        until_closed(&server, b"GET /_rpc_/registry HTTP/1.1\r\nHost: x\r\n").await;
     assert!(
-        started.elapsed() >= Duration::from_millis(250),
-        "{:?}",
-        started.elapsed()
+        after >= Duration::from_millis(250),
+        "closed after {after:?}"
     );
-    let text = String::from_utf8_lossy(&answer);
+    // The server closes the connection, possibly after a 408.
     assert!(
-        answer.is_empty() || text.starts_with("HTTP/1.1 408"),
-        "{text}"
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
     );
     assert_eq!(server.get("/_rpc_/registry").await.status, 200);
 }
@@ -111,35 +126,13 @@ async fn slow_headers_are_cut_off() {
 /// up open connections.
 #[tokio::test]
 async fn idle_keep_alive_connections_are_closed() {
-    use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    let http = rollcall_server::HttpConfig {
-        conn: rollcall_server::ConnOptions {
-            header_read_timeout: Duration::from_millis(300),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let server = TestServer::with(Default::default(), http).await;
-    let mut idle = tokio::net::TcpStream::connect(server.addr)
-        .await
-        .expect("connect");
-    idle.write_all(b"GET /_rpc_/registry HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .expect("request");
-    let started = tokio::time::Instant::now();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(5), idle.read_to_end(&mut answer))
-        .await
-        .expect("idle connection closed well before 5 s")
-        .expect("read");
-    let text = String::from_utf8_lossy(&answer);
-    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let server = server_with_header_timeout(Duration::from_millis(300)).await;
+    let (answer, after) =
+        until_closed(&server, b"GET /_rpc_/registry HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
-        started.elapsed() >= Duration::from_millis(250),
-        "closed after {:?}, before the timeout",
-        started.elapsed()
+        after >= Duration::from_millis(250),
+        "closed after {after:?}, before the timeout"
     );
 }
 
@@ -160,20 +153,8 @@ fn client_pool_lets_go_before_the_server_closes() {
 /// every time. (Without the transport's retry about half of these failed.)
 #[tokio::test]
 async fn reads_succeed_across_the_servers_idle_timeout() {
-    use std::time::Duration;
-
-    use rollcall_client::transport::HyperTransport;
-    use rollcall_client::{RegistryClient, RegistryEndpoint};
-
     let idle = Duration::from_millis(100);
-    let http = rollcall_server::HttpConfig {
-        conn: rollcall_server::ConnOptions {
-            header_read_timeout: idle,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let server = TestServer::with(Default::default(), http).await;
+    let server = server_with_header_timeout(idle).await;
     let endpoint = RegistryEndpoint::seed(format!("http://{}/_rpc_/registry", server.addr));
     let client = RegistryClient::new(HyperTransport::new(), endpoint);
     for round in 0..30u64 {
@@ -182,9 +163,7 @@ async fn reads_succeed_across_the_servers_idle_timeout() {
             .await
             .unwrap_or_else(|e| panic!("round {round}: {e}"));
         // Around the idle timeout: a little before, at, and a little after it.
-        tokio::time::sleep(
-            idle + Duration::from_micros(round % 5 * 100) - Duration::from_micros(200),
-        )
-        .await;
+        let offset = Duration::from_micros(round % 5 * 100);
+        tokio::time::sleep(idle + offset - Duration::from_micros(200)).await;
     }
 }
