@@ -64,6 +64,15 @@ async fn send(
     (status, body)
 }
 
+/// A request with no body, as a preflight or a wrong-method probe is.
+fn bodiless(method: Method, path: &str) -> Request<Full<Bytes>> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Full::new(Bytes::new()))
+        .expect("request")
+}
+
 fn error_of(body: &Bytes) -> String {
     serde_json::from_slice::<ErrorBody>(body)
         .expect("ErrorBody")
@@ -126,11 +135,7 @@ async fn handler_error_is_500_with_its_message() {
 
 #[tokio::test]
 async fn only_post_is_allowed() {
-    let request = Request::builder()
-        .method(Method::GET)
-        .uri("/_rpc_/call/Foo.Sum")
-        .body(Full::new(Bytes::new()))
-        .expect("request");
+    let request = bodiless(Method::GET, "/_rpc_/call/Foo.Sum");
     let response = foo().dispatch(request).await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
@@ -172,11 +177,7 @@ fn registration_refuses_bad_and_duplicate_names() {
 
 #[tokio::test]
 async fn pages_of_other_origins_may_call() {
-    let preflight = Request::builder()
-        .method(Method::OPTIONS)
-        .uri("/_rpc_/call/Foo.Sum")
-        .body(Full::new(Bytes::new()))
-        .expect("request");
+    let preflight = bodiless(Method::OPTIONS, "/_rpc_/call/Foo.Sum");
     let response = foo().dispatch(preflight).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let headers = response.headers();
@@ -197,11 +198,7 @@ async fn pages_of_other_origins_may_call() {
 #[tokio::test]
 async fn cors_can_be_turned_off() {
     let server = foo().allow_origin(None);
-    let preflight = Request::builder()
-        .method(Method::OPTIONS)
-        .uri("/_rpc_/call/Foo.Sum")
-        .body(Full::new(Bytes::new()))
-        .expect("request");
+    let preflight = bodiless(Method::OPTIONS, "/_rpc_/call/Foo.Sum");
     let response = server.dispatch(preflight).await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(
