@@ -1,10 +1,11 @@
 //! # rollcall-client
 //!
-//! The client side of the rollcall registry, and the wire protocol both sides share.
+//! The client side of the rollcall registry.
 //! It runs natively (on tokio and hyper) and in the browser (on fetch); only
 //! [`transport`] and [`rt`] differ between the two.
 //!
-//! - [`protocol`]: paths, headers, defaults, JSON bodies and validation, with no I/O.
+//! - [`protocol`]: paths, headers, defaults, JSON bodies and validation, with no I/O
+//!   (the `rollcall-protocol` crate, re-exported).
 //! - [`transport`]: the [`Transport`] trait (one HTTP exchange) and its implementations.
 //! - [`rt`]: clock, sleep, spawn and [`Deadline`], from tokio natively.
 //! - [`RegistryClient`]: register, renew, deregister and list, over the seed's header
@@ -17,7 +18,10 @@
 //!   broadcast to all, under a [`Deadline`].
 //! - [`Error`]: what can go wrong, with predicates such as [`Error::is_timeout`].
 
-pub mod protocol;
+/// The wire protocol, re-exported from [`rollcall_protocol`] so users of the client
+/// need one dependency.
+pub use rollcall_protocol as protocol;
+
 pub mod rt;
 pub mod transport;
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
-use crate::protocol::{RPC_PATH_PREFIX, split_addr};
+use crate::protocol::{RPC_PATH_PREFIX, split_addr, validate_method};
 use crate::rt::Deadline;
 use crate::transport::{MaybeSend, Transport, TransportError};
 
@@ -74,13 +74,7 @@ impl<T: Transport> RpcClient<T> {
         method: &str,
         body: Bytes,
     ) -> Result<http::Request<Bytes>, Error> {
-        let valid = !method.is_empty()
-            && method
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if !valid {
-            return Err(Error::InvalidUrl(format!("method {method:?}")));
-        }
+        validate_method(method)?;
         let (_, host) = split_addr(addr);
         let url = format!("http://{host}{RPC_PATH_PREFIX}{method}");
         http::Request::post(url.as_str())
@@ -171,7 +165,7 @@ mod tests {
         let bad = rpc
             .call::<_, i32>("h:1", "a/b", &(), Deadline::never())
             .await;
-        assert!(matches!(bad, Err(Error::InvalidUrl(_))));
+        assert!(matches!(bad, Err(Error::Protocol(_))), "{bad:?}");
     }
 
     #[tokio::test(start_paused = true)]

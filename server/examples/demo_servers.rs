@@ -18,9 +18,9 @@ use std::error::Error;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use clap::Parser;
-use rollcall_client::protocol::RegisterRequest;
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{Heartbeat, HeartbeatOptions, RegistryClient, RegistryEndpoint};
+use rollcall_protocol::RegisterRequest;
 use rollcall_server::{ConnOptions, serve};
 use tokio::net::TcpListener;
 use tokio::sync::watch;

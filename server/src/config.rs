@@ -6,9 +6,10 @@
 
 use std::time::Duration;
 
-use rollcall_client::protocol::{DEFAULT_PATH, DEFAULT_TTL};
+use rollcall_protocol::{DEFAULT_PATH, DEFAULT_TTL};
 
 use crate::dashboard::Dashboard;
+use crate::http::{DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES};
 use crate::serve::ConnOptions;
 
 /// Shortest TTL a client may ask for: below a second, heartbeats would flood the
@@ -26,10 +27,6 @@ pub const DEFAULT_MAX_SERVICES: usize = 10_000;
 /// Most instances one registry holds, all services together. Past it, registering a
 /// new instance answers `507 Insufficient Storage`; renewals still work.
 pub const DEFAULT_MAX_INSTANCES: usize = 1_000_000;
-
-/// Largest request body the JSON API reads (a registration with full metadata is
-/// well under this); larger bodies answer `413`.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// CORS origin allowed by default: any, since the registry holds no credentials and
 /// the browser dashboard may be served from anywhere.
@@ -128,8 +125,12 @@ impl RegistryConfig {
 pub struct HttpConfig {
     /// Where the seed protocol answers ([`DEFAULT_PATH`], the seed's `defaultPath`).
     pub seed_path: String,
-    /// See [`DEFAULT_MAX_BODY_BYTES`].
+    /// Largest request body read; larger bodies answer `413`
+    /// ([`DEFAULT_MAX_BODY_BYTES`]).
     pub max_body_bytes: usize,
+    /// How long a client may take to send a body once its headers arrived; slower
+    /// bodies answer `408` ([`DEFAULT_BODY_READ_TIMEOUT`]).
+    pub body_read_timeout: Duration,
     /// Origins allowed by CORS: `["*"]` ([`DEFAULT_CORS_ORIGIN`]) answers any origin
     /// with `*`; a list echoes a matching `Origin` (with `Vary: Origin`).
     pub cors_origins: Vec<String>,
@@ -144,6 +145,7 @@ impl Default for HttpConfig {
         HttpConfig {
             seed_path: DEFAULT_PATH.to_owned(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             cors_origins: vec![DEFAULT_CORS_ORIGIN.to_owned()],
             conn: ConnOptions::default(),
             dashboard: None,

@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_TYPE};
-use http::{HeaderValue, Response, StatusCode};
-use http_body_util::Full;
-use rollcall_client::protocol::{ErrorBody, HEADER_SERVER, ProtocolError};
+use http::header::ALLOW;
+use http::{HeaderValue, StatusCode};
+use rollcall_protocol::{HEADER_SERVER, ProtocolError};
+
+use crate::http::{BodyError, Reply, respond};
 
 /// A refused request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,12 +25,9 @@ pub enum ApiError {
     /// The body is not the JSON expected; carries serde's reason.
     #[error("invalid JSON: {0}")]
     BadJson(String),
-    /// The body could not be read (the client went away or sent a broken stream).
-    #[error("could not read the request body")]
-    BodyRead,
-    /// The body did not arrive in time.
-    #[error("timed out reading the request body")]
-    BodyTimeout,
+    /// The body was too large, too slow, or broken.
+    #[error(transparent)]
+    Body(#[from] BodyError),
     /// A path segment with bad percent-encoding or that is not UTF-8.
     #[error("invalid percent-encoding in path")]
     BadPercentEncoding,
@@ -43,9 +40,6 @@ pub enum ApiError {
     /// `ttl_ms: 0` (never expire) where the server's default is not itself `0`.
     #[error("ttl_ms 0 (never expire) is not allowed by this registry; use {min_ms} to {max_ms} ms")]
     TtlZeroNotAllowed { min_ms: u64, max_ms: u64 },
-    /// The body is larger than the configured limit.
-    #[error("request body larger than {limit} bytes")]
-    BodyTooLarge { limit: usize },
     /// `DELETE` of an instance that is not registered.
     #[error("instance {addr} is not registered in service {service}")]
     NotRegistered { service: String, addr: String },
@@ -79,13 +73,11 @@ impl ApiError {
             ApiError::Invalid(_)
             | ApiError::MissingServerHeader
             | ApiError::BadJson(_)
-            | ApiError::BodyRead
             | ApiError::BadPercentEncoding
             | ApiError::TtlTooShort { .. }
             | ApiError::TtlTooLong { .. }
             | ApiError::TtlZeroNotAllowed { .. } => StatusCode::BAD_REQUEST,
-            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Body(error) => error.status(),
             ApiError::NotRegistered { .. } | ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyServices { .. } | ApiError::TooManyInstances { .. } => {
@@ -95,23 +87,16 @@ impl ApiError {
     }
 
     /// The full response: status, body in `format`, and `Allow` for a 405.
-    pub fn to_response(&self, format: ErrorFormat) -> Response<Full<Bytes>> {
+    pub fn to_response(&self, format: ErrorFormat) -> Reply {
         let message = self.to_string();
-        let (content_type, body) = match format {
-            ErrorFormat::Json => {
-                let body = serde_json::to_vec(&ErrorBody { error: message })
-                    .map(Bytes::from)
-                    .unwrap_or_else(|_| Bytes::from_static(b"{\"error\":\"error\"}"));
-                ("application/json", body)
-            }
-            ErrorFormat::Text => ("text/plain; charset=utf-8", Bytes::from(message)),
+        let mut response = match format {
+            ErrorFormat::Json => respond::error_json(self.status(), message),
+            ErrorFormat::Text => respond::text(self.status(), message),
         };
-        let mut response = Response::new(Full::new(body));
-        *response.status_mut() = self.status();
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         if let ApiError::MethodNotAllowed { allow } = self {
-            headers.insert(ALLOW, HeaderValue::from_static(allow));
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(allow));
         }
         response
     }
@@ -125,9 +110,11 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
+    use http::header::CONTENT_TYPE;
     use http_body_util::BodyExt;
 
-    async fn body(response: Response<Full<Bytes>>) -> Bytes {
+    async fn body(response: Reply) -> Bytes {
         match response.into_body().collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(never) => match never {},
@@ -161,7 +148,7 @@ mod tests {
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(response.headers()[ALLOW], "GET, POST");
         assert_eq!(
-            ApiError::BodyTooLarge { limit: 1 }.status(),
+            ApiError::Body(BodyError::TooLarge { limit: 1 }).status(),
             StatusCode::PAYLOAD_TOO_LARGE
         );
         assert_eq!(

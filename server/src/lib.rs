@@ -3,13 +3,15 @@
 //! The rollcall registry: services announce themselves with heartbeats, the registry
 //! forgets the ones that go quiet, and clients list the ones alive. It speaks the
 //! GeeRPC seed's header protocol at `/_rpc_/registry` and a JSON API under `/v1`
-//! (both defined in [`rollcall_client::protocol`]).
+//! (both defined in [`rollcall_protocol`]).
 //!
 //! - [`Registry`]: the state, a cheap `Clone` handle: instances per service, their
 //!   leases, a deadline queue that expires them, and cached list snapshots.
 //! - [`RegistryConfig`]: default TTL and TTL bounds.
-//! - [`RegistryService`]: the HTTP routes (seed protocol, JSON API, CORS) over a
+//! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API) over a
 //!   [`Registry`], with its [`HttpConfig`].
+//! - `http`: what every handler shares: bounded body reads ([`BodyError`]), JSON and
+//!   error answers, the CORS policy.
 //! - [`ApiError`]: every refusal, mapped to its HTTP status.
 //! - [`serve`]: the accept loop, generic over its [`Listener`] and [`Handler`].
 //! - [`RpcServer`]: a JSON-over-HTTP RPC host with typed `Service.Method` handlers.
@@ -22,18 +24,20 @@ mod duration;
 mod error;
 mod http;
 mod registry;
+mod routes;
 mod rpc;
 mod serve;
 
-pub use self::http::{RegistryService, serve_registry};
 pub use config::{
-    ConfigError, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_INSTANCES,
-    DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
+    ConfigError, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL,
+    DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
 };
 pub use dashboard::{Asset, Dashboard};
 pub use duration::{DurationError, parse_duration};
 pub use error::{ApiError, ErrorFormat};
+pub use http::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply};
 pub use registry::{Registry, Snapshot};
+pub use routes::{RegistryService, serve_registry};
 pub use rpc::{RpcError, RpcServer};
 pub use serve::{
     ConnOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, Handler, Listener, serve,

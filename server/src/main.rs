@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use rollcall_client::protocol::DEFAULT_PATH;
+use rollcall_protocol::DEFAULT_PATH;
 use rollcall_server::{
-    ConnOptions, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, Dashboard, HttpConfig, Registry,
-    RegistryConfig, parse_duration, serve_registry,
+    ConnOptions, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, Dashboard,
+    HttpConfig, Registry, RegistryConfig, parse_duration, serve_registry,
 };
 use tracing::{error, info};
 use tracing_subscriber::EnvFilter;
@@ -119,6 +119,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         dashboard,
         seed_path: args.path,
         max_body_bytes: args.max_body,
+        body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
         cors_origins: args.cors_origins,
         conn: ConnOptions {
             header_read_timeout: args.header_timeout,
@@ -169,7 +170,7 @@ async fn shutdown_signal() {
 mod tests {
     use super::*;
     use clap::CommandFactory;
-    use rollcall_client::protocol::DEFAULT_TTL;
+    use rollcall_protocol::DEFAULT_TTL;
     use rollcall_server::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL};
 
     #[test]

@@ -13,16 +13,16 @@ use std::io;
 use std::pin::pin;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
+use hyper::Request;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::{debug, info, warn};
+
+use crate::http::Reply;
 
 /// How long a client may take to send a request's headers before the connection is
 /// closed: the guard against slow-header (slowloris) clients. On a keep-alive
@@ -64,10 +64,7 @@ impl Listener for tokio::net::TcpListener {
 /// Answers one request. Every request gets a response: a handler maps its own
 /// errors to statuses and never fails the connection.
 pub trait Handler: Clone + Send + Sync + 'static {
-    fn handle(
-        &self,
-        request: Request<Incoming>,
-    ) -> impl Future<Output = Response<Full<Bytes>>> + Send;
+    fn handle(&self, request: Request<Incoming>) -> impl Future<Output = Reply> + Send;
 }
 
 /// Connection settings shared by every handler.

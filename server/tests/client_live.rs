@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::TestServer;
-use rollcall_client::protocol::{Instance, InstanceList, RegisterRequest};
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
     Deadline, Discovery, DiscoveryOptions, Error, Heartbeat, HeartbeatOptions, RegistryClient,
     RegistryDiscovery, RegistryEndpoint, RpcClient, SelectMode, XClient,
 };
+use rollcall_protocol::{Instance, InstanceList, RegisterRequest};
 use rollcall_server::{ConnOptions, RpcError, RpcServer, serve};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;

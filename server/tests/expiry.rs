@@ -6,7 +6,7 @@ pub mod common;
 use std::time::Duration;
 
 use common::TestServer;
-use rollcall_client::protocol::{InstanceList, RegisterRequest};
+use rollcall_protocol::{InstanceList, RegisterRequest};
 use rollcall_server::{Registry, RegistryConfig};
 use tokio::time::{Instant, sleep, sleep_until};
 

@@ -4,7 +4,7 @@
 pub mod common;
 
 use common::TestServer;
-use rollcall_client::protocol::{InstanceList, LeaseList, RegisterResponse, ServiceIndex};
+use rollcall_protocol::{InstanceList, LeaseList, RegisterResponse, ServiceIndex};
 use rollcall_server::{HttpConfig, RegistryConfig};
 
 const INSTANCES: &str = "/v1/services/echo/instances";
@@ -172,7 +172,7 @@ async fn deregister_removes_and_bumps() {
     server
         .post_json(INSTANCES, r#"{"addr":"tcp@[::1]:80"}"#)
         .await;
-    let path = rollcall_client::protocol::paths::instance("echo", "tcp@[::1]:80");
+    let path = rollcall_protocol::paths::instance("echo", "tcp@[::1]:80");
     let reply = server.send("DELETE", &path, &[], b"").await;
     assert_eq!(reply.status, 204);
     let list: InstanceList = server.get("/v1/services/echo").await.json();

@@ -141,8 +141,8 @@ async fn idle_keep_alive_connections_are_closed() {
 /// so a request is not sent on a connection the server is closing.
 #[test]
 fn client_pool_lets_go_before_the_server_closes() {
-    use rollcall_client::protocol::DEFAULT_REFRESH;
     use rollcall_client::transport::POOL_IDLE_TIMEOUT;
+    use rollcall_protocol::DEFAULT_REFRESH;
     use rollcall_server::DEFAULT_HEADER_READ_TIMEOUT;
     assert!(DEFAULT_REFRESH < POOL_IDLE_TIMEOUT);
     assert!(POOL_IDLE_TIMEOUT < DEFAULT_HEADER_READ_TIMEOUT);

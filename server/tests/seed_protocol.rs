@@ -3,7 +3,7 @@
 pub mod common;
 
 use common::TestServer;
-use rollcall_client::protocol::RegisterRequest;
+use rollcall_protocol::RegisterRequest;
 
 const SEED: &str = "/_rpc_/registry";
 
@@ -120,7 +120,7 @@ async fn seed_heartbeat_keeps_json_metadata_and_weight() {
     server
         .send("POST", SEED, &[("X-rpc-Server", "a:1")], b"")
         .await;
-    let list: rollcall_client::protocol::InstanceList =
+    let list: rollcall_protocol::InstanceList =
         serde_json::from_slice(server.registry.list("default").body()).expect("json");
     assert_eq!(list.instances.len(), 1);
     assert_eq!(list.instances[0].weight, 7);

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rollcall_client::protocol::RegisterRequest;
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
     Deadline, Discovery, DiscoveryOptions, Error, Heartbeat, HeartbeatOptions, RegistryClient,
     RegistryDiscovery, RegistryEndpoint, RpcClient, SelectMode, XClient,
 };
+use rollcall_protocol::RegisterRequest;
 use rollcall_server::{
     ConnOptions, HttpConfig, Registry, RegistryConfig, RegistryService, RpcError, RpcServer, serve,
 };
@@ -68,7 +68,7 @@ pub struct HostConfig {
 pub fn registry_url() -> String {
     format!(
         "http://{REGISTRY}:{REGISTRY_PORT}{}",
-        rollcall_client::protocol::DEFAULT_PATH
+        rollcall_protocol::DEFAULT_PATH
     )
 }
 

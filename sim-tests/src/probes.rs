@@ -17,10 +17,10 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use rollcall_client::protocol::{
+use rollcall_client::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use rollcall_protocol::{
     DEFAULT_PATH, DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, RPC_PATH_PREFIX,
 };
-use rollcall_client::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use rollcall_server::{Handler, Registry};
 
 use crate::observer::{Event, Observer};

@@ -2,7 +2,7 @@
 //! outcome the panel shows ([`CallView`]).
 
 use rollcall_client::SelectMode;
-use rollcall_client::protocol::validate_service;
+use rollcall_protocol::validate_service;
 use serde_json::Value;
 
 /// The panel's fields as the user typed them.

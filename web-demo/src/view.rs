@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use rollcall_client::protocol::{InstanceList, LeaseList};
+use rollcall_protocol::{InstanceList, LeaseList};
 
 /// Everything the status line and the service list show.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +154,7 @@ impl ServiceView {
 
 #[cfg(test)]
 mod tests {
-    use rollcall_client::protocol::{Instance, Lease};
+    use rollcall_protocol::{Instance, Lease};
 
     use super::*;
 

@@ -8,9 +8,7 @@ use bytes::Bytes;
 use http::header::HOST;
 use http::{HeaderValue, Method, Request, Uri};
 use http_body_util::Full;
-use rollcall_client::protocol::{
-    DEFAULT_PATH, DEFAULT_SERVICE, HEADER_SERVER, InstanceList, paths,
-};
+use rollcall_protocol::{DEFAULT_PATH, DEFAULT_SERVICE, HEADER_SERVER, InstanceList, paths};
 
 use crate::Settings;
 use crate::loadgen::{self, MakeRequest, Outcome, Stop};

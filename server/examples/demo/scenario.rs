@@ -8,12 +8,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rollcall_client::protocol::{DEFAULT_PATH, RegisterRequest};
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
     Deadline, Discovery, DiscoveryOptions, Error, Heartbeat, HeartbeatOptions, RegistryClient,
     RegistryDiscovery, RegistryEndpoint, RpcClient, SelectMode, XClient,
 };
+use rollcall_protocol::{DEFAULT_PATH, RegisterRequest};
 use rollcall_server::{ConnOptions, HttpConfig, Registry, RegistryConfig, RegistryService, serve};
 use tokio::net::TcpListener;
 

@@ -4,37 +4,101 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::HeaderMap;
 use http::header::CONTENT_LENGTH;
+use http::{HeaderMap, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use hyper::body::Incoming;
+use hyper::body::Body;
 
-use crate::ApiError;
+/// Largest request body read by default: a registration with full metadata, or an
+/// RPC call's arguments, are well under it.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// How long a client may take to send a body once its headers arrived.
-pub(super) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send a body once its headers arrived, by default.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a body was not read. The message is safe to show the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// Declared or sent larger than the limit.
+    #[error("request body larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// The body did not arrive in time.
+    #[error("timed out reading the request body")]
+    Timeout,
+    /// The client went away or sent a broken stream.
+    #[error("could not read the request body")]
+    Read,
+}
+
+impl BodyError {
+    /// The status this refusal answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            BodyError::Read => StatusCode::BAD_REQUEST,
+        }
+    }
+}
 
 /// Reads the whole body, refusing more than `limit` bytes (early, from
-/// `Content-Length`, when the client declares it).
-pub(super) async fn read(
+/// `Content-Length`, when the client declares it) or taking longer than `timeout`.
+pub(crate) async fn read<B>(
     headers: &HeaderMap,
-    body: Incoming,
+    body: B,
     limit: usize,
-) -> Result<Bytes, ApiError> {
+    timeout: Duration,
+) -> Result<Bytes, BodyError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::BodyTooLarge { limit });
+        return Err(BodyError::TooLarge { limit });
     }
     let collect = Limited::new(body, limit).collect();
-    match tokio::time::timeout(BODY_READ_TIMEOUT, collect).await {
-        Err(_elapsed) => Err(ApiError::BodyTimeout),
+    match tokio::time::timeout(timeout, collect).await {
+        Err(_elapsed) => Err(BodyError::Timeout),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::BodyTooLarge { limit })
+            Err(BodyError::TooLarge { limit })
         }
-        Ok(Err(_)) => Err(ApiError::BodyRead),
+        Ok(Err(_)) => Err(BodyError::Read),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{Full, StreamBody};
+
+    #[tokio::test]
+    async fn reads_within_the_limit_and_refuses_beyond() {
+        let headers = HeaderMap::new();
+        let body = Full::new(Bytes::from_static(b"12345"));
+        let read_ok = read(&headers, body, 5, DEFAULT_BODY_READ_TIMEOUT).await;
+        assert_eq!(read_ok, Ok(Bytes::from_static(b"12345")));
+        let body = Full::new(Bytes::from_static(b"123456"));
+        let too_large = read(&headers, body, 5, DEFAULT_BODY_READ_TIMEOUT).await;
+        assert_eq!(too_large, Err(BodyError::TooLarge { limit: 5 }));
+        let mut declared = HeaderMap::new();
+        declared.insert(CONTENT_LENGTH, "1000".parse().expect("header"));
+        let body = Full::new(Bytes::new());
+        let early = read(&declared, body, 5, DEFAULT_BODY_READ_TIMEOUT).await;
+        assert_eq!(early, Err(BodyError::TooLarge { limit: 5 }));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_never_ends_times_out() {
+        let stream =
+            futures_util::stream::pending::<Result<hyper::body::Frame<Bytes>, std::io::Error>>();
+        let body = StreamBody::new(stream);
+        let outcome = read(&HeaderMap::new(), body, 5, Duration::from_secs(1)).await;
+        assert_eq!(outcome, Err(BodyError::Timeout));
+        assert_eq!(BodyError::Timeout.status(), StatusCode::REQUEST_TIMEOUT);
     }
 }

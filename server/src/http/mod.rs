@@ -1,145 +1,19 @@
-//! The registry over HTTP: the seed protocol, the JSON API, `/healthz` and CORS, as
-//! one [`Handler`] for the accept loop in [`serve`](crate::serve).
+//! HTTP plumbing shared by every handler of the crate, the registry's routes
+//! ([`crate::routes`]) and the RPC host ([`crate::rpc`]) alike, so that each rule
+//! has one owner:
 //!
-//! Routing is a plain `match (method, route)`: `route` names the paths, `seed` and
-//! `api` answer them, `body` reads request bodies within limits, `cors` adds the
-//! headers a browser needs.
+//! - `body`: reading a request body within a size limit and a time limit;
+//! - `respond`: JSON, error and empty answers, with their content types;
+//! - `cors`: which origins a browser lets read an answer, and preflights.
 
-mod api;
-mod body;
-mod cors;
-mod route;
-mod seed;
+pub(crate) mod body;
+pub(crate) mod cors;
+pub(crate) mod respond;
 
-use std::future::Future;
-use std::io;
-use std::sync::Arc;
+pub use body::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES};
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ORIGIN};
-use http::{HeaderValue, Method, Request, Response};
 use http_body_util::Full;
-use hyper::body::Incoming;
 
-use crate::dashboard::Asset;
-use crate::error::ApiError;
-use crate::serve::{Handler, Listener, serve};
-use crate::{HttpConfig, Registry};
-use cors::Cors;
-use route::Route;
-
-/// Answers the registry's routes over a [`Registry`]. Cheap to clone: one per
-/// connection.
-#[derive(Debug, Clone)]
-pub struct RegistryService {
-    registry: Registry,
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    config: HttpConfig,
-    cors: Cors,
-}
-
-impl RegistryService {
-    /// Serves `registry` with `config`'s path, body limit and CORS origins.
-    pub fn new(registry: Registry, config: HttpConfig) -> RegistryService {
-        let cors = Cors::new(&config.cors_origins);
-        RegistryService {
-            registry,
-            inner: Arc::new(Inner { config, cors }),
-        }
-    }
-
-    /// The registry served.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
-    async fn route(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let (parts, body) = request.into_parts();
-        let path = parts.uri.path();
-        let Some(route) = Route::parse(path, &self.inner.config.seed_path) else {
-            let dashboard = self.inner.config.dashboard.as_ref();
-            if let (&Method::GET, Some(asset)) =
-                (&parts.method, dashboard.and_then(|d| d.get(path)))
-            {
-                return asset_response(asset);
-            }
-            return ApiError::NotFound.to_response(route::not_found_format(path));
-        };
-        let registry = &self.registry;
-        let headers = &parts.headers;
-        let answer = match (&parts.method, route) {
-            (&Method::OPTIONS, route) => Ok(cors::preflight(route.allow())),
-            (&Method::GET, Route::Seed) => Ok(seed::list(registry)),
-            (&Method::POST, Route::Seed) => seed::renew(registry, headers),
-            (&Method::GET, Route::Health) => Ok(health()),
-            (&Method::GET, Route::Services) => Ok(api::index(registry)),
-            (&Method::GET, Route::Service(service)) => api::list(registry, service, headers),
-            (&Method::POST, Route::Instances(service)) => {
-                let limit = self.inner.config.max_body_bytes;
-                api::register(registry, service, headers, body, limit).await
-            }
-            (&Method::DELETE, Route::Instance(service, addr)) => {
-                api::deregister(registry, service, addr)
-            }
-            (&Method::GET, Route::Leases(service)) => api::leases(registry, service),
-            (_, route) => Err(ApiError::MethodNotAllowed {
-                allow: route.allow(),
-            }),
-        };
-        answer.unwrap_or_else(|error| error.to_response(route.error_format()))
-    }
-}
-
-impl Handler for RegistryService {
-    async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let origin = request.headers().get(ORIGIN).cloned();
-        let mut response = self.route(request).await;
-        self.inner
-            .cors
-            .apply(origin.as_ref(), response.headers_mut());
-        response
-    }
-}
-
-/// A file of the dashboard bundle, with its content type.
-fn asset_response(asset: &Asset) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(asset.body.clone()));
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-    response
-}
-
-/// `GET /healthz`: `200 ok` while the process serves.
-fn health() -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(b"ok")));
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
-}
-
-/// Serves `registry` on `listener` until `shutdown` completes: [`RegistryService`]
-/// on the generic accept loop, with `config.conn`'s connection settings.
-///
-/// Must be called from within a tokio runtime (or a turmoil host).
-pub async fn serve_registry<L: Listener>(
-    listener: L,
-    registry: Registry,
-    config: HttpConfig,
-    shutdown: impl Future<Output = ()>,
-) -> io::Result<()> {
-    let conn = config.conn.clone();
-    serve(
-        listener,
-        RegistryService::new(registry, config),
-        conn,
-        shutdown,
-    )
-    .await
-}
+/// A whole answer, as every handler gives one.
+pub type Reply = http::Response<Full<Bytes>>;

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use http::HeaderValue;
-use rollcall_client::protocol::{
+use rollcall_protocol::{
     DEFAULT_SERVICE, Lease, LeaseList, RegisterRequest, RegisterResponse, ServiceIndex,
     ServiceSummary, validate_addr, validate_metadata, validate_service, validate_weight,
 };
@@ -60,7 +60,7 @@ struct Shared {
     wake: Arc<Notify>,
     /// Origin of every stored time, kept as u64 ms to save memory per instance.
     start: Instant,
-    /// This run's epoch (see [`InstanceList::epoch`](rollcall_client::protocol::InstanceList)).
+    /// This run's epoch (see [`InstanceList::epoch`](rollcall_protocol::InstanceList)).
     epoch: u64,
     ttl: TtlPolicy,
     config: RegistryConfig,
@@ -136,11 +136,7 @@ impl Registry {
         let ttl_ms = self.shared.ttl.grant(request.ttl_ms)?;
         let update = Update {
             metadata: Some(request.metadata),
-            weight: Some(
-                request
-                    .weight
-                    .unwrap_or(rollcall_client::protocol::DEFAULT_WEIGHT),
-            ),
+            weight: Some(request.weight.unwrap_or(rollcall_protocol::DEFAULT_WEIGHT)),
             ttl_ms,
         };
         let upserted = self.upsert(service, &request.addr, update)?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::HeaderValue;
-use rollcall_client::protocol::ListVersion;
+use rollcall_protocol::ListVersion;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use tracing::error;
@@ -53,7 +53,7 @@ impl Snapshot {
         self.instances == 0
     }
 
-    /// The [`InstanceList`](rollcall_client::protocol::InstanceList) as JSON, sorted by
+    /// The [`InstanceList`](rollcall_protocol::InstanceList) as JSON, sorted by
     /// address. Cloning the `Bytes` shares the buffer, so every `GET` serves it
     /// without a copy.
     pub fn body(&self) -> &Bytes {

@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
-use rollcall_client::protocol::{DEFAULT_SERVICE, DEFAULT_WEIGHT};
+use rollcall_protocol::{DEFAULT_SERVICE, DEFAULT_WEIGHT};
 
 use super::expiry::push;
 use super::instance::{Instance, Metadata, NOT_QUEUED};

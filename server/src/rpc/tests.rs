@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use rollcall_client::protocol::ErrorBody;
+use rollcall_protocol::ErrorBody;
 use serde::{Deserialize, Serialize};
 
 use super::{RpcError, RpcServer};
@@ -140,7 +140,7 @@ async fn only_post_is_allowed() {
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(
         response.headers().get("allow").map(|v| v.as_bytes()),
-        Some(&b"POST"[..])
+        Some(&b"POST, OPTIONS"[..])
     );
 }
 

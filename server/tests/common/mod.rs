@@ -164,6 +164,6 @@ impl Reply {
 
     /// The `{"error": ...}` message of a JSON error.
     pub fn error(&self) -> String {
-        self.json::<rollcall_client::protocol::ErrorBody>().error
+        self.json::<rollcall_protocol::ErrorBody>().error
     }
 }

@@ -2,9 +2,9 @@
 //! instances and leases, through [`RegistryClient`] on the fetch transport.
 
 use futures_util::future::join_all;
-use rollcall_client::protocol::DEFAULT_SERVICE;
 use rollcall_client::transport::FetchTransport;
 use rollcall_client::{Error, RegistryClient, RegistryEndpoint};
+use rollcall_protocol::DEFAULT_SERVICE;
 
 use crate::view::ServiceView;
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{
+use crate::limits::{
     MAX_ADDR_LEN, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_LEN, MAX_METADATA_VALUE_LEN,
     MAX_SERVICE_LEN, MAX_WEIGHT,
 };
@@ -18,6 +18,8 @@ pub enum ProtocolError {
     InvalidMetadata(&'static str),
     #[error("invalid weight: must be at most {MAX_WEIGHT}")]
     InvalidWeight,
+    #[error("invalid method name {0:?}: want \"Service.Method\"")]
+    InvalidMethod(String),
 }
 
 /// Checks an address as registered: 1 to [`MAX_ADDR_LEN`] bytes of printable ASCII,

@@ -2,15 +2,19 @@
 //!
 //! | method | path | what |
 //! |---|---|---|
-//! | `GET` | `/v1/services` | every service with its instance count ([`ServiceIndex`](super::ServiceIndex)) |
-//! | `GET` | `/v1/services/{service}` | the alive instances ([`InstanceList`](super::InstanceList)); `ETag` is the revision, `If-None-Match` answers 304 |
-//! | `POST` | `/v1/services/{service}/instances` | register or renew ([`RegisterRequest`](super::RegisterRequest) → [`RegisterResponse`](super::RegisterResponse)) |
+//! | `GET` | `/v1/services` | every service with its instance count ([`ServiceIndex`](crate::ServiceIndex)) |
+//! | `GET` | `/v1/services/{service}` | the alive instances ([`InstanceList`](crate::InstanceList)); `ETag` is the revision, `If-None-Match` answers 304 |
+//! | `POST` | `/v1/services/{service}/instances` | register or renew ([`RegisterRequest`](crate::RegisterRequest) → [`RegisterResponse`](crate::RegisterResponse)) |
 //! | `DELETE` | `/v1/services/{service}/instances/{addr}` | deregister (address percent-encoded) |
-//! | `GET` | `/v1/services/{service}/leases` | time since the last heartbeat and time left, per instance ([`LeaseList`](super::LeaseList)) |
+//! | `GET` | `/v1/services/{service}/leases` | time since the last heartbeat and time left, per instance ([`LeaseList`](crate::LeaseList)) |
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
-use super::API_PREFIX;
+/// Path prefix of the JSON API.
+pub const API_PREFIX: &str = "/v1";
+
+/// Path prefix of the JSON-over-HTTP RPC: `POST /_rpc_/call/Service.Method`.
+pub const RPC_PATH_PREFIX: &str = "/_rpc_/call/";
 
 /// Characters escaped in an address used as a path segment.
 const SEGMENT: &AsciiSet = &CONTROLS

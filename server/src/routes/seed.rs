@@ -2,18 +2,17 @@
 //! `POST` + `X-rpc-Server` registers or renews in service `default`; `GET` answers
 //! `X-rpc-Servers`, the alive addresses sorted and comma-joined.
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Response};
-use http_body_util::Full;
-use rollcall_client::protocol::{
+use http::{HeaderMap, HeaderValue, StatusCode};
+use rollcall_protocol::{
     DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, HEADER_TTL_MS, ProtocolError,
 };
 
+use crate::http::{Reply, respond};
 use crate::{ApiError, Registry};
 
 /// `GET`: the list in `X-rpc-Servers`, empty body.
-pub(super) fn list(registry: &Registry) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::new()));
+pub(super) fn list(registry: &Registry) -> Reply {
+    let mut response = respond::empty(StatusCode::OK);
     response
         .headers_mut()
         .insert(HEADER_SERVERS, registry.servers_header(DEFAULT_SERVICE));
@@ -21,10 +20,7 @@ pub(super) fn list(registry: &Registry) -> Response<Full<Bytes>> {
 }
 
 /// `POST`: a heartbeat for the address in `X-rpc-Server`; answers the granted TTL.
-pub(super) fn renew(
-    registry: &Registry,
-    headers: &HeaderMap,
-) -> Result<Response<Full<Bytes>>, ApiError> {
+pub(super) fn renew(registry: &Registry, headers: &HeaderMap) -> Result<Reply, ApiError> {
     let value = headers
         .get(HEADER_SERVER)
         .filter(|v| !v.is_empty())
@@ -33,7 +29,7 @@ pub(super) fn renew(
         .to_str()
         .map_err(|_| ProtocolError::InvalidAddress("contains non-ASCII bytes"))?;
     let ttl = registry.renew_seed(addr)?;
-    let mut response = Response::new(Full::new(Bytes::new()));
+    let mut response = respond::empty(StatusCode::OK);
     response
         .headers_mut()
         .insert(HEADER_TTL_MS, HeaderValue::from(crate::error::millis(ttl)));

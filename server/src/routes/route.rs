@@ -2,7 +2,7 @@
 //! matches `(method, route)` against.
 
 use percent_encoding::percent_decode_str;
-use rollcall_client::protocol::API_PREFIX;
+use rollcall_protocol::API_PREFIX;
 
 use crate::error::{ApiError, ErrorFormat};
 

@@ -1,20 +1,20 @@
 //! The JSON API under `/v1`: named services, metadata, weights, per-instance TTLs,
 //! deregistration and revisions.
 
-use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use rollcall_client::protocol::{RegisterRequest, validate_service};
-use serde::Serialize;
+use std::time::Duration;
 
-use super::{body, route};
+use http::header::{ETAG, IF_NONE_MATCH};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use hyper::body::Incoming;
+use rollcall_protocol::{RegisterRequest, validate_service};
+
+use super::route;
+use crate::http::{Reply, body, respond};
 use crate::{ApiError, Registry};
 
 /// `GET /v1/services`.
-pub(super) fn index(registry: &Registry) -> Response<Full<Bytes>> {
-    json(StatusCode::OK, &registry.index())
+pub(super) fn index(registry: &Registry) -> Reply {
+    respond::json(StatusCode::OK, &registry.index())
 }
 
 /// `GET /v1/services/{service}`: the cached list, or `304` if the client's
@@ -23,20 +23,14 @@ pub(super) fn list(
     registry: &Registry,
     service: &str,
     headers: &HeaderMap,
-) -> Result<Response<Full<Bytes>>, ApiError> {
+) -> Result<Reply, ApiError> {
     validate_service(service)?;
     let snapshot = registry.list(service);
     let etag = snapshot.version().etag();
     let mut response = if if_none_match(headers, &etag) {
-        let mut response = Response::new(Full::new(Bytes::new()));
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-        response
+        respond::empty(StatusCode::NOT_MODIFIED)
     } else {
-        let mut response = Response::new(Full::new(snapshot.body().clone()));
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        response
+        respond::json_bytes(StatusCode::OK, snapshot.body().clone())
     };
     // Hex digits, a dot and digits between quotes: always a valid header value.
     if let Ok(value) = HeaderValue::from_str(&etag) {
@@ -52,9 +46,10 @@ pub(super) async fn register(
     headers: &HeaderMap,
     request_body: Incoming,
     limit: usize,
-) -> Result<Response<Full<Bytes>>, ApiError> {
+    timeout: Duration,
+) -> Result<Reply, ApiError> {
     validate_service(service)?;
-    let bytes = body::read(headers, request_body, limit).await?;
+    let bytes = body::read(headers, request_body, limit, timeout).await?;
     // Lenient about Content-Type: a browser's fetch sends text/plain for a string.
     let request: RegisterRequest =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::BadJson(e.to_string()))?;
@@ -64,7 +59,7 @@ pub(super) async fn register(
     } else {
         StatusCode::OK
     };
-    Ok(json(status, &registered))
+    Ok(respond::json(status, &registered))
 }
 
 /// `DELETE /v1/services/{service}/instances/{addr}`: `204`, or `404` if absent.
@@ -72,22 +67,17 @@ pub(super) fn deregister(
     registry: &Registry,
     service: &str,
     encoded_addr: &str,
-) -> Result<Response<Full<Bytes>>, ApiError> {
+) -> Result<Reply, ApiError> {
     validate_service(service)?;
     let addr = route::decode_segment(encoded_addr)?;
     registry.deregister(service, &addr)?;
-    let mut response = Response::new(Full::new(Bytes::new()));
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(respond::empty(StatusCode::NO_CONTENT))
 }
 
 /// `GET /v1/services/{service}/leases`.
-pub(super) fn leases(
-    registry: &Registry,
-    service: &str,
-) -> Result<Response<Full<Bytes>>, ApiError> {
+pub(super) fn leases(registry: &Registry, service: &str) -> Result<Reply, ApiError> {
     validate_service(service)?;
-    Ok(json(StatusCode::OK, &registry.leases(service)))
+    Ok(respond::json(StatusCode::OK, &registry.leases(service)))
 }
 
 /// Whether `If-None-Match` names `etag` (quotes included; or is `*`).
@@ -99,25 +89,4 @@ fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
-}
-
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Full<Bytes>> {
-    match serde_json::to_vec(value) {
-        Ok(body) => {
-            let mut response = Response::new(Full::new(Bytes::from(body)));
-            *response.status_mut() = status;
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-        }
-        Err(error) => {
-            tracing::error!(%error, "serialising a response failed");
-            let mut response = Response::new(Full::new(Bytes::from_static(
-                b"{\"error\":\"internal error\"}",
-            )));
-            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            response
-        }
-    }
 }

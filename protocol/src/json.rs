@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// Where the instance is reached; see [`validate_addr`](super::validate_addr).
+    /// Where the instance is reached; see [`validate_addr`](crate::validate_addr).
     pub addr: String,
     /// Free-form labels (zone, version, ...), replaced as a whole on each request.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
-    /// Weight for weighted selection; [`DEFAULT_WEIGHT`](super::DEFAULT_WEIGHT) if absent.
+    /// Weight for weighted selection; [`DEFAULT_WEIGHT`](crate::DEFAULT_WEIGHT) if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
     /// Requested TTL in milliseconds; the server's default if absent. It must fall
@@ -53,7 +53,7 @@ pub struct Instance {
 }
 
 fn default_weight() -> u32 {
-    super::DEFAULT_WEIGHT
+    crate::DEFAULT_WEIGHT
 }
 
 impl Instance {
@@ -62,7 +62,7 @@ impl Instance {
         Instance {
             addr: addr.into(),
             metadata: BTreeMap::new(),
-            weight: super::DEFAULT_WEIGHT,
+            weight: crate::DEFAULT_WEIGHT,
             ttl_ms: 0,
         }
     }
