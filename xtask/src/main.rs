@@ -14,6 +14,7 @@ mod bench;
 mod cmd;
 mod processes;
 mod run;
+mod setup;
 mod test;
 mod web;
 

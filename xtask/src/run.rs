@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use crate::processes::Processes;
-use crate::{cmd, web};
+use crate::{cmd, setup, web};
 
 /// Where `run` listens unless told otherwise: the seed's demo port, on loopback.
 const DEFAULT_LISTEN: &str = "127.0.0.1:9999";
@@ -16,6 +16,7 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:9999";
 pub fn run(args: &[String]) -> Result<(), String> {
     let demo = args.iter().any(|arg| arg == "--demo");
     let args: Vec<&String> = args.iter().filter(|arg| *arg != "--demo").collect();
+    setup::for_run()?;
     let root = cmd::workspace_root();
     let dist = web::build_dashboard(&root)?;
 

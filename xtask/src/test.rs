@@ -1,19 +1,27 @@
 //! `cargo xtask test`: every check CI runs, in order, with a summary at the end.
 //!
 //! Each check is a [`Step`]: format, lints (native and wasm32), the workspace's
-//! tests, the turmoil simulations (release build), then the browser tests. All steps run, so one report shows
-//! everything that is wrong, unless `--fail-fast` is given.
+//! tests, the turmoil simulations (release build), then the browser tests. All
+//! steps run, so one report shows everything that is wrong, unless `--fail-fast` is
+//! given. Before the first, `setup` adds what the chosen steps need and the machine
+//! lacks (rustup components, the wasm target, Debian packages).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::setup::{self, Package, TEST_PACKAGES};
 use crate::{cmd, web};
 
-/// One check: a name for the summary and what performs it.
+/// One check: a name for the summary, what performs it, and what it needs
+/// installed.
 struct Step {
     name: &'static str,
     action: Action,
+    /// rustup components the step runs.
+    components: &'static [&'static str],
+    /// Debian packages the step runs.
+    packages: &'static [Package],
 }
 
 /// A command to run, or a function of xtask's own (which runs its commands).
@@ -27,14 +35,21 @@ impl Step {
         Step {
             name,
             action: Action::Command(command),
+            components: &[],
+            packages: &[],
         }
+    }
+
+    fn needing(mut self, components: &'static [&'static str]) -> Step {
+        self.components = components;
+        self
     }
 }
 
 /// The checks, in the order they run: the cheapest first.
 fn steps() -> Vec<Step> {
     vec![
-        Step::command("format", cmd::cargo(["fmt", "--all", "--check"])),
+        Step::command("format", cmd::cargo(["fmt", "--all", "--check"])).needing(&["rustfmt"]),
         Step::command(
             "clippy",
             cmd::cargo([
@@ -45,7 +60,8 @@ fn steps() -> Vec<Step> {
                 "-D",
                 "warnings",
             ]),
-        ),
+        )
+        .needing(&["clippy"]),
         Step::command(
             "clippy wasm",
             cmd::cargo([
@@ -61,7 +77,8 @@ fn steps() -> Vec<Step> {
                 "-D",
                 "warnings",
             ]),
-        ),
+        )
+        .needing(&["clippy"]),
         Step::command(
             "tests",
             cmd::cargo(["test", "--workspace", "--exclude", "rollcall-sim-tests"]),
@@ -75,6 +92,8 @@ fn steps() -> Vec<Step> {
         Step {
             name: "browser",
             action: Action::Function(web::browser_tests),
+            components: &[],
+            packages: TEST_PACKAGES,
         },
     ]
 }
@@ -112,6 +131,9 @@ pub fn test(args: &[String]) -> Result<(), String> {
             return Err(format!("test: no step named {only:?}"));
         }
     }
+    let components: Vec<&str> = steps.iter().flat_map(|s| s.components).copied().collect();
+    let packages: Vec<Package> = steps.iter().flat_map(|s| s.packages).copied().collect();
+    setup::ensure(&components, &packages)?;
     let mut outcomes = Vec::new();
     for mut step in steps {
         eprintln!("\n== {} ==", step.name);

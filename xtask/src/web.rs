@@ -3,7 +3,6 @@
 //! - [`build_dashboard`]: the wasm build of `rollcall-web-demo`, through
 //!   `wasm-bindgen`, plus the static files, into `web-demo/dist`. The same as:
 //!   ```text
-//!   rustup target add wasm32-unknown-unknown
 //!   cargo build -p rollcall-web-demo --target wasm32-unknown-unknown --release
 //!   wasm-bindgen --target web --no-typescript --out-dir web-demo/dist \
 //!       --out-name web_demo target/wasm32-unknown-unknown/release/rollcall_web_demo.wasm
@@ -22,9 +21,7 @@ use std::process::Command;
 
 use crate::cmd::{self, display, run};
 use crate::processes::{Processes, free_loopback_port};
-
-/// The browser's target triple.
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+use crate::setup::{self, WASM_TARGET};
 
 /// Where the bundle goes, relative to the workspace root (git-ignored).
 const DIST_DIR: &str = "web-demo/dist";
@@ -39,18 +36,17 @@ const E2E_DIR: &str = "web-demo/e2e";
 const DASHBOARD_FLAG: &str = "--dashboard-dir";
 
 /// Debian's chromedriver, matching Debian's chromium (no browser can be downloaded
-/// here, so the test tools are pointed at these).
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// here, so the test tools are pointed at these; `setup` installs them).
+const CHROMEDRIVER: &str = setup::CHROMEDRIVER.provides;
+const CHROMIUM: &str = setup::CHROMIUM.provides;
 
 /// Builds the dashboard bundle into `web-demo/dist` and returns that directory:
 /// `index.html`, `style.css`, `web_demo.js`, `web_demo_bg.wasm`.
 ///
-/// First makes sure the wasm target is installed and that `wasm-bindgen` is exactly
-/// the version of the `wasm-bindgen` crate in `Cargo.lock` (the CLI refuses a module
-/// built by another version), installing it with cargo if not (about 4 minutes).
+/// First makes sure `wasm-bindgen` is exactly the version of the `wasm-bindgen`
+/// crate in `Cargo.lock` (the CLI refuses a module built by another version),
+/// installing it with cargo if not (about 4 minutes). The wasm target is `setup`'s.
 pub fn build_dashboard(root: &Path) -> Result<PathBuf, String> {
-    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
     ensure_wasm_bindgen(root)?;
     run(&mut cmd::cargo([
         "build",
