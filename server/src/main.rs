@@ -43,6 +43,10 @@ struct ServeArgs {
     /// Longest TTL a client may ask for.
     #[arg(long, env = "ROLLCALL_MAX_TTL", value_parser = parse_duration, default_value = DEFAULT_MAX_TTL_TEXT)]
     max_ttl: Duration,
+    /// How long after its start the registry says it is warming up (lists flag it,
+    /// /readyz answers 503); default: the default TTL (5m if that is 0).
+    #[arg(long, env = "ROLLCALL_WARMUP", value_parser = parse_duration)]
+    warmup: Option<Duration>,
     /// Path of the seed protocol.
     #[arg(long, env = "ROLLCALL_PATH", default_value = DEFAULT_PATH)]
     path: String,
@@ -97,6 +101,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         default_ttl: args.ttl,
         min_ttl: args.min_ttl,
         max_ttl: args.max_ttl,
+        warmup: args.warmup,
         ..RegistryConfig::default()
     };
     registry_config
@@ -131,6 +136,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     info!("listening on {addr}");
+    info!(warmup = ?registry_config.warmup(), "warming up: lists may lack live instances until every one beats again");
     let registry = Registry::new(registry_config);
     serve_registry(listener, registry, http_config, shutdown_signal())
         .await
@@ -200,6 +206,8 @@ mod tests {
             "https://b",
             "--max-body",
             "100",
+            "--warmup",
+            "30s",
         ]);
         let Ok(Cli {
             command: Command::Serve(args),
@@ -210,6 +218,7 @@ mod tests {
         assert_eq!(args.ttl, Duration::ZERO);
         assert_eq!(args.cors_origins, ["https://a", "https://b"]);
         assert_eq!(args.max_body, 100);
+        assert_eq!(args.warmup, Some(Duration::from_secs(30)));
         assert!(Cli::try_parse_from(["rollcall", "serve", "--ttl", "5x"]).is_err());
     }
 }

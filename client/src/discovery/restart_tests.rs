@@ -37,6 +37,7 @@ fn list(epoch: u64, revision: u64, addrs: &[&str]) -> InstanceList {
         service: "svc".into(),
         epoch,
         revision,
+        warming: false,
         instances: addrs.iter().map(|a| Instance::from_addr(*a)).collect(),
     }
 }

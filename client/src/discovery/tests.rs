@@ -31,6 +31,7 @@ fn registry(
             service: "svc".into(),
             epoch: 0xe,
             revision: 5,
+            warming: false,
             instances: vec![Instance::from_addr("h:1"), Instance::from_addr("h:2")],
         };
         (delay, Ok(json(200, &list)))
