@@ -2,7 +2,10 @@
 //!
 //! The seed beats once, then on a ticker, and stops for good at the first failed beat,
 //! so one registry restart loses the server forever. Here a failed beat is retried with
-//! exponential backoff and jitter, and the period follows the TTL the registry grants.
+//! exponential backoff and jitter, the period follows the TTL the registry grants and
+//! is itself jittered (so a fleet started together spreads its beats), and stopping
+//! sees a beat already sent through before deregistering (so it cannot land after the
+//! `DELETE` and bring the instance back until its TTL).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -25,6 +28,12 @@ pub const DEFAULT_BACKOFF_MIN: Duration = Duration::from_secs(1);
 /// lands before the registry forgets the instance).
 pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
+/// How far each period may stray from the nominal one, in percent either way: enough
+/// that servers started together drift apart within a few beats, small enough that
+/// a beat still lands well before the TTL runs out (the period is at most the TTL
+/// less a minute, or a third of it).
+pub const PERIOD_JITTER_PERCENT: u32 = 10;
+
 /// Period used when the TTL is zero (never expires): the seed's default period,
 /// `defaultTimeout - 1 minute`, so the registry still learns the instance is alive.
 pub const NEVER_EXPIRES_PERIOD: Duration = DEFAULT_TTL.saturating_sub(HEARTBEAT_MARGIN);
@@ -33,7 +42,8 @@ pub const NEVER_EXPIRES_PERIOD: Duration = DEFAULT_TTL.saturating_sub(HEARTBEAT_
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeartbeatOptions {
     /// Time between beats; `Duration::ZERO` derives it from the granted TTL (see
-    /// [`period_for_ttl`]), the seed's `duration == 0`.
+    /// [`period_for_ttl`]), the seed's `duration == 0`. Either way each period is
+    /// drawn within [`PERIOD_JITTER_PERCENT`] of it.
     pub period: Duration,
     /// Timeout of each registration and of the final deregistration.
     pub request_timeout: Duration,
@@ -41,7 +51,8 @@ pub struct HeartbeatOptions {
     pub backoff_min: Duration,
     /// Largest retry delay.
     pub backoff_max: Duration,
-    /// Seed of the jitter RNG, for reproducible runs; `None` seeds from the OS.
+    /// Seed of the jitter RNG (periods and retries), for reproducible runs; `None`
+    /// seeds from the OS.
     pub rng_seed: Option<u64>,
 }
 
@@ -136,9 +147,14 @@ impl Heartbeat {
         lock(&self.status).clone()
     }
 
-    /// Stops beating (abandoning a beat in flight) and deregisters the instance, under
-    /// the request timeout. An instance the registry no longer knows counts as
-    /// deregistered; on the seed protocol there is nothing to do.
+    /// Stops beating and deregisters the instance. A beat already sent is seen
+    /// through first (its answer, or its request timeout), so the `DELETE` is sent
+    /// after it and the registry cannot apply the beat after the deregistration. An
+    /// instance the registry no longer knows counts as deregistered; on the seed
+    /// protocol there is nothing to do. Takes at most two request timeouts.
+    ///
+    /// A beat that timed out may still reach a registry that is merely slow, after
+    /// the `DELETE`: then the instance stays listed until its TTL runs out.
     pub async fn stop(self) -> Result<(), Error> {
         let (reply, answer) = oneshot::channel();
         if self.stop.send(reply).is_err() {
@@ -161,14 +177,25 @@ struct Beater<T> {
 impl<T: Transport> Beater<T> {
     async fn run(mut self, mut stopped: oneshot::Receiver<StopRequest>) {
         loop {
-            let outcome = {
+            let (outcome, stop) = {
                 let beat = std::pin::pin!(self.client.register(&self.request));
                 match select(&mut stopped, beat).await {
-                    Either::Left((signal, _)) => return self.finish(signal).await,
-                    Either::Right((outcome, _)) => outcome,
+                    Either::Right((outcome, _)) => (outcome, None),
+                    // The handle is gone: beats stop, the instance expires; nobody
+                    // waits for the beat in flight.
+                    Either::Left((Err(oneshot::Canceled), _)) => {
+                        return self.finish(Err(oneshot::Canceled)).await;
+                    }
+                    // Stopping: the beat may be on the wire already. Dropping it
+                    // would not unsend it, so see it through (it is bounded by the
+                    // request timeout) and deregister after it.
+                    Either::Left((Ok(reply), beat)) => (beat.await, Some(reply)),
                 }
             };
             let wait = self.record(outcome);
+            if let Some(reply) = stop {
+                return self.finish(Ok(reply)).await;
+            }
             let pause = std::pin::pin!(rt::sleep(wait));
             if let Either::Left((signal, _)) = select(&mut stopped, pause).await {
                 return self.finish(signal).await;
@@ -186,11 +213,12 @@ impl<T: Transport> Beater<T> {
                 status.last_success = Some(Instant::now());
                 status.ttl = Some(ttl);
                 tracing::debug!(addr = %self.request.addr, ?ttl, "heartbeat accepted");
-                if self.options.period.is_zero() {
+                let period = if self.options.period.is_zero() {
                     period_for_ttl(ttl)
                 } else {
                     self.options.period
-                }
+                };
+                jittered(period, &mut self.rng)
             }
             Err(error) => {
                 status.failures += 1;
@@ -235,6 +263,14 @@ impl<T: Transport> Beater<T> {
         // The caller may have stopped waiting; the deregistration happened anyway.
         let _ = reply.send(result);
     }
+}
+
+/// `period` moved by up to [`PERIOD_JITTER_PERCENT`] either way, uniformly.
+fn jittered(period: Duration, rng: &mut SmallRng) -> Duration {
+    let nanos = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX);
+    let span = nanos / 100 * u64::from(PERIOD_JITTER_PERCENT);
+    let low = nanos - span;
+    Duration::from_nanos(low.saturating_add(rng.random_range(0..=span.saturating_mul(2))))
 }
 
 /// The delay before retry number `attempt` (from 1): uniform between
