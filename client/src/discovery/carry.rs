@@ -5,9 +5,13 @@
 //! traffic to the first server back. So while the registry warms up, discovery
 //! keeps the servers of its previous list that have not re-registered yet, merged
 //! with the new list; each leaves the carry-over as soon as it appears on a new
-//! list (from then on its departures are believed), and all of them go when the
-//! warm-up ends (those that really went away during the restart drop out then) or
-//! `max_stale` after the previous run last confirmed them.
+//! list, and all of them go when the warm-up ends (those that really went away
+//! during the restart drop out then) or `max_stale` after a list last showed them.
+//!
+//! On the JSON API a server back on the new run's list is then believed when it
+//! leaves again (same epoch). The seed protocol has no epoch, so a restart during
+//! the warm-up of the previous run cannot be seen: there, while the registry warms
+//! up, any server that leaves the list is kept until the warm-up ends.
 
 use std::collections::HashSet;
 

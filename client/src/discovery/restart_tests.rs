@@ -223,3 +223,30 @@ async fn the_seed_protocol_doubts_a_sudden_empty_list_until_max_stale() {
         Err(Error::NoServers)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_seed_protocol_keeps_servers_across_a_restart_during_warm_up() {
+    // The client first sees the registry while it warms up, then it restarts
+    // (still warming, nothing tells the runs apart) and a:1 is not back yet.
+    let servers = Arc::new(Mutex::new(("a:1,b:1", true)));
+    let discovery = seed_registry(Arc::clone(&servers));
+    assert_eq!(next(&discovery).await, addrs(&["a:1", "b:1"]));
+    *servers.lock().expect("lock") = ("", true);
+    assert_eq!(next(&discovery).await, addrs(&["a:1", "b:1"]));
+    *servers.lock().expect("lock") = ("b:1", true);
+    assert_eq!(next(&discovery).await, addrs(&["a:1", "b:1"]));
+    assert_eq!(discovery.carried(), 1);
+    // Warm: a:1 went away during the restart.
+    *servers.lock().expect("lock") = ("b:1", false);
+    assert_eq!(next(&discovery).await, addrs(&["b:1"]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_json_api_tells_a_restart_during_warm_up_by_its_epoch() {
+    let now = Arc::new(Mutex::new(list(1, 2, true, &["a:1", "b:1"])));
+    let discovery = json_registry(Arc::clone(&now));
+    assert_eq!(next(&discovery).await, addrs(&["a:1", "b:1"]));
+    answer(&now, list(2, 1, true, &["b:1"]));
+    assert_eq!(next(&discovery).await, addrs(&["a:1", "b:1"]));
+    assert_eq!(discovery.carried(), 1);
+}

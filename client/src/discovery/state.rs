@@ -156,17 +156,18 @@ impl State {
 
     /// A new list from the registry, merged with what a restart leaves kept.
     fn accept(&mut self, list: InstanceList, now: Instant, options: &DiscoveryOptions) {
-        let new_run = match self.version {
-            Some(known) if known.epoch != 0 && list.epoch != 0 => known.epoch != list.epoch,
-            // No epochs (the seed protocol): a registry that starts to warm up has
-            // just started.
-            Some(known) => list.warming && !known.warming,
-            // A list set by hand, or none yet.
-            None => self.last_success.is_some(),
-        };
         if list.warming {
+            // Whether a server missing from `list` may just not be back yet: on
+            // the JSON API, when the list comes from another run (epoch) than the
+            // last one; without epochs (the seed protocol) always, since no
+            // departure during warm-up can be told from a restart (the list held
+            // may itself be from the warm-up of a run that restarted since).
+            let maybe_restarted = match self.version {
+                Some(known) if known.epoch != 0 && list.epoch != 0 => known.epoch != list.epoch,
+                _ => true,
+            };
             match self.last_success {
-                Some(confirmed) if new_run => {
+                Some(confirmed) if maybe_restarted => {
                     self.carry.begin(&self.served, confirmed, &list.instances);
                 }
                 _ => {
