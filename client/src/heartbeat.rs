@@ -119,6 +119,29 @@ impl Heartbeat {
         request: RegisterRequest,
         options: HeartbeatOptions,
     ) -> Heartbeat {
+        Heartbeat::launch(client, request, options, None)
+    }
+
+    /// Keeps `request` registered when it was just registered (by
+    /// [`RegistryClient::register`], which granted `ttl`): the first beat comes one
+    /// period later. For callers that must know the first registration succeeded
+    /// (a command line that reports a refusal), without a second one at once.
+    pub fn after_registration<T: Transport>(
+        client: RegistryClient<T>,
+        request: RegisterRequest,
+        options: HeartbeatOptions,
+        ttl: Duration,
+    ) -> Heartbeat {
+        Heartbeat::launch(client, request, options, Some(ttl))
+    }
+
+    /// Spawns the loop; `registered` is the TTL of a registration just made.
+    fn launch<T: Transport>(
+        client: RegistryClient<T>,
+        request: RegisterRequest,
+        options: HeartbeatOptions,
+        registered: Option<Duration>,
+    ) -> Heartbeat {
         let status = Arc::new(Mutex::new(HeartbeatStatus::default()));
         let (stop, stopped) = oneshot::channel();
         let rng = match options.rng_seed {
@@ -126,14 +149,15 @@ impl Heartbeat {
             None => SmallRng::from_os_rng(),
         };
         let addr = request.addr.clone();
-        let beater = Beater {
+        let mut beater = Beater {
             client: client.with_timeout(options.request_timeout),
             request,
             options,
             status: status.clone(),
             rng,
         };
-        rt::spawn(beater.run(stopped));
+        let first_wait = registered.map(|ttl| beater.record(Ok(ttl)));
+        rt::spawn(beater.run(stopped, first_wait));
         Heartbeat { addr, status, stop }
     }
 
@@ -175,8 +199,19 @@ struct Beater<T> {
 }
 
 impl<T: Transport> Beater<T> {
-    async fn run(mut self, mut stopped: oneshot::Receiver<StopRequest>) {
+    /// Beats until stopped, after waiting `wait` first if given.
+    async fn run(
+        mut self,
+        mut stopped: oneshot::Receiver<StopRequest>,
+        mut wait: Option<Duration>,
+    ) {
         loop {
+            if let Some(wait) = wait {
+                let pause = std::pin::pin!(rt::sleep(wait));
+                if let Either::Left((signal, _)) = select(&mut stopped, pause).await {
+                    return self.finish(signal).await;
+                }
+            }
             let (outcome, stop) = {
                 let beat = std::pin::pin!(self.client.register(&self.request));
                 match select(&mut stopped, beat).await {
@@ -192,14 +227,11 @@ impl<T: Transport> Beater<T> {
                     Either::Left((Ok(reply), beat)) => (beat.await, Some(reply)),
                 }
             };
-            let wait = self.record(outcome);
+            let next = self.record(outcome);
             if let Some(reply) = stop {
                 return self.finish(Ok(reply)).await;
             }
-            let pause = std::pin::pin!(rt::sleep(wait));
-            if let Either::Left((signal, _)) = select(&mut stopped, pause).await {
-                return self.finish(signal).await;
-            }
+            wait = Some(next);
         }
     }
 

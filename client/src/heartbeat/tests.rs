@@ -311,3 +311,16 @@ async fn stop_sees_a_beat_in_flight_through_before_deregistering() {
     assert!(registered.is_empty(), "zombie: {registered:?}");
     assert_eq!(took, Duration::from_secs(1), "waited for the beat");
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_registration_the_first_beat_waits_a_period() {
+    let (fake, client) = seed_registry();
+    let ttl = Duration::from_secs(30);
+    let heartbeat = Heartbeat::after_registration(client, request("h:1"), options(1), ttl);
+    let status = heartbeat.status();
+    assert_eq!((status.beats_ok, status.ttl), (1, Some(ttl)));
+    advance(Duration::from_millis(8_999)).await;
+    assert_eq!(fake.count(), 0, "no second registration at once");
+    advance(Duration::from_secs(2)).await;
+    assert_eq!(fake.count(), 1);
+}
