@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::future::{Either, select};
+use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 
 use crate::error::Error;
 use crate::protocol::{DEFAULT_TTL, HEARTBEAT_MARGIN, RegisterRequest};
@@ -297,42 +297,6 @@ impl<T: Transport> Beater<T> {
     }
 }
 
-/// `period` moved by up to [`PERIOD_JITTER_PERCENT`] either way, uniformly.
-fn jittered(period: Duration, rng: &mut SmallRng) -> Duration {
-    let nanos = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX);
-    let span = nanos / 100 * u64::from(PERIOD_JITTER_PERCENT);
-    let low = nanos - span;
-    Duration::from_nanos(low.saturating_add(rng.random_range(0..=span.saturating_mul(2))))
-}
-
-/// The delay before retry number `attempt` (from 1): uniform between
-/// `backoff_min` and `backoff_min · 2^(attempt−1)`, capped at `backoff_max`, at
-/// half the TTL, and at a third of the lease time `left` (but not below
-/// `backoff_min`): retries come faster as expiry nears, so a few lost beats in a
-/// row do not outlast the lease. Jitter keeps many servers that lost the registry
-/// together from beating in lockstep when it returns.
-fn backoff(
-    options: &HeartbeatOptions,
-    rng: &mut SmallRng,
-    attempt: u32,
-    ttl: Duration,
-    left: Option<Duration>,
-) -> Duration {
-    let mut cap = options.backoff_max;
-    if !ttl.is_zero() {
-        cap = cap.min(ttl / 2);
-    }
-    if let Some(left) = left {
-        cap = cap.min((left / 3).max(options.backoff_min));
-    }
-    let floor = options.backoff_min.min(cap);
-    let doublings = attempt.saturating_sub(1).min(30);
-    let ceiling = floor.saturating_mul(1 << doublings).min(cap);
-    let span = ceiling.saturating_sub(floor).as_nanos();
-    let span = u64::try_from(span).unwrap_or(u64::MAX);
-    floor + Duration::from_nanos(rng.random_range(0..=span))
-}
-
 fn lock(status: &Mutex<HeartbeatStatus>) -> MutexGuard<'_, HeartbeatStatus> {
     // Plain counters and assignments: valid after any panic, poisoning is moot.
     status.lock().unwrap_or_else(PoisonError::into_inner)
@@ -345,5 +309,10 @@ const _: fn(Heartbeat) = |heartbeat| {
     assert_send(heartbeat.stop());
 };
 
+mod schedule;
+use schedule::{backoff, jittered};
+
+#[cfg(test)]
+mod stop_tests;
 #[cfg(test)]
 mod tests;
