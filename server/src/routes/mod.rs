@@ -30,8 +30,9 @@ use crate::serve::{Handler, Listener, serve};
 use crate::{HttpConfig, Registry};
 use route::Route;
 
-/// Response headers a page may read: the seed's list, the granted TTL, the revision.
-const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, ETag";
+/// Response headers a page may read: the seed's list, the granted TTL, the warm-up
+/// state, the revision.
+const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag";
 
 /// Request headers a page may send.
 const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match";
