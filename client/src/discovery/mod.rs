@@ -2,6 +2,13 @@
 //!
 //! The [`Discovery`] trait is the seed's `Discovery` interface, made async where an
 //! implementation may fetch, so [`XClient`](crate::XClient) works over either.
+//!
+//! - `multi`: [`MultiServersDiscovery`], a list set by hand.
+//! - `registry`: [`RegistryDiscovery`], a list kept from the registry, over
+//!   - `state`: the rules (what a caller gets, when a fetch starts, what an answer
+//!     changes), with no I/O;
+//!   - `poll`: the fetches, each in a task of its own;
+//!   - `carry`: servers kept across a registry restart while it warms up.
 
 mod carry;
 mod multi;
