@@ -2,15 +2,18 @@
 //!
 //! The seed beats once, then on a ticker, and stops for good at the first failed beat,
 //! so one registry restart loses the server forever. Here a failed beat is retried with
-//! exponential backoff and jitter, and the period follows the TTL the registry grants.
+//! exponential backoff and jitter, the period follows the TTL the registry grants and
+//! is itself jittered (so a fleet started together spreads its beats), and stopping
+//! sees a beat already sent through before deregistering (so it cannot land after the
+//! `DELETE` and bring the instance back until its TTL).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::future::{Either, select};
+use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 
 use crate::error::Error;
 use crate::protocol::{DEFAULT_TTL, HEARTBEAT_MARGIN, RegisterRequest};
@@ -25,6 +28,12 @@ pub const DEFAULT_BACKOFF_MIN: Duration = Duration::from_secs(1);
 /// lands before the registry forgets the instance).
 pub const DEFAULT_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
+/// How far each period may stray from the nominal one, in percent either way: enough
+/// that servers started together drift apart within a few beats, small enough that
+/// a beat still lands well before the TTL runs out (the period is at most the TTL
+/// less a minute, or a third of it).
+pub const PERIOD_JITTER_PERCENT: u32 = 10;
+
 /// Period used when the TTL is zero (never expires): the seed's default period,
 /// `defaultTimeout - 1 minute`, so the registry still learns the instance is alive.
 pub const NEVER_EXPIRES_PERIOD: Duration = DEFAULT_TTL.saturating_sub(HEARTBEAT_MARGIN);
@@ -33,7 +42,8 @@ pub const NEVER_EXPIRES_PERIOD: Duration = DEFAULT_TTL.saturating_sub(HEARTBEAT_
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeartbeatOptions {
     /// Time between beats; `Duration::ZERO` derives it from the granted TTL (see
-    /// [`period_for_ttl`]), the seed's `duration == 0`.
+    /// [`period_for_ttl`]), the seed's `duration == 0`. Either way each period is
+    /// drawn within [`PERIOD_JITTER_PERCENT`] of it.
     pub period: Duration,
     /// Timeout of each registration and of the final deregistration.
     pub request_timeout: Duration,
@@ -41,7 +51,8 @@ pub struct HeartbeatOptions {
     pub backoff_min: Duration,
     /// Largest retry delay.
     pub backoff_max: Duration,
-    /// Seed of the jitter RNG, for reproducible runs; `None` seeds from the OS.
+    /// Seed of the jitter RNG (periods and retries), for reproducible runs; `None`
+    /// seeds from the OS.
     pub rng_seed: Option<u64>,
 }
 
@@ -108,6 +119,29 @@ impl Heartbeat {
         request: RegisterRequest,
         options: HeartbeatOptions,
     ) -> Heartbeat {
+        Heartbeat::launch(client, request, options, None)
+    }
+
+    /// Keeps `request` registered when it was just registered (by
+    /// [`RegistryClient::register`], which granted `ttl`): the first beat comes one
+    /// period later. For callers that must know the first registration succeeded
+    /// (a command line that reports a refusal), without a second one at once.
+    pub fn after_registration<T: Transport>(
+        client: RegistryClient<T>,
+        request: RegisterRequest,
+        options: HeartbeatOptions,
+        ttl: Duration,
+    ) -> Heartbeat {
+        Heartbeat::launch(client, request, options, Some(ttl))
+    }
+
+    /// Spawns the loop; `registered` is the TTL of a registration just made.
+    fn launch<T: Transport>(
+        client: RegistryClient<T>,
+        request: RegisterRequest,
+        options: HeartbeatOptions,
+        registered: Option<Duration>,
+    ) -> Heartbeat {
         let status = Arc::new(Mutex::new(HeartbeatStatus::default()));
         let (stop, stopped) = oneshot::channel();
         let rng = match options.rng_seed {
@@ -115,14 +149,15 @@ impl Heartbeat {
             None => SmallRng::from_os_rng(),
         };
         let addr = request.addr.clone();
-        let beater = Beater {
+        let mut beater = Beater {
             client: client.with_timeout(options.request_timeout),
             request,
             options,
             status: status.clone(),
             rng,
         };
-        rt::spawn(beater.run(stopped));
+        let first_wait = registered.map(|ttl| beater.record(Ok(ttl)));
+        rt::spawn(beater.run(stopped, first_wait));
         Heartbeat { addr, status, stop }
     }
 
@@ -136,9 +171,14 @@ impl Heartbeat {
         lock(&self.status).clone()
     }
 
-    /// Stops beating (abandoning a beat in flight) and deregisters the instance, under
-    /// the request timeout. An instance the registry no longer knows counts as
-    /// deregistered; on the seed protocol there is nothing to do.
+    /// Stops beating and deregisters the instance. A beat already sent is seen
+    /// through first (its answer, or its request timeout), so the `DELETE` is sent
+    /// after it and the registry cannot apply the beat after the deregistration. An
+    /// instance the registry no longer knows counts as deregistered; on the seed
+    /// protocol there is nothing to do. Takes at most two request timeouts.
+    ///
+    /// A beat that timed out may still reach a registry that is merely slow, after
+    /// the `DELETE`: then the instance stays listed until its TTL runs out.
     pub async fn stop(self) -> Result<(), Error> {
         let (reply, answer) = oneshot::channel();
         if self.stop.send(reply).is_err() {
@@ -159,20 +199,39 @@ struct Beater<T> {
 }
 
 impl<T: Transport> Beater<T> {
-    async fn run(mut self, mut stopped: oneshot::Receiver<StopRequest>) {
+    /// Beats until stopped, after waiting `wait` first if given.
+    async fn run(
+        mut self,
+        mut stopped: oneshot::Receiver<StopRequest>,
+        mut wait: Option<Duration>,
+    ) {
         loop {
-            let outcome = {
+            if let Some(wait) = wait {
+                let pause = std::pin::pin!(rt::sleep(wait));
+                if let Either::Left((signal, _)) = select(&mut stopped, pause).await {
+                    return self.finish(signal).await;
+                }
+            }
+            let (outcome, stop) = {
                 let beat = std::pin::pin!(self.client.register(&self.request));
                 match select(&mut stopped, beat).await {
-                    Either::Left((signal, _)) => return self.finish(signal).await,
-                    Either::Right((outcome, _)) => outcome,
+                    Either::Right((outcome, _)) => (outcome, None),
+                    // The handle is gone: beats stop, the instance expires; nobody
+                    // waits for the beat in flight.
+                    Either::Left((Err(oneshot::Canceled), _)) => {
+                        return self.finish(Err(oneshot::Canceled)).await;
+                    }
+                    // Stopping: the beat may be on the wire already. Dropping it
+                    // would not unsend it, so see it through (it is bounded by the
+                    // request timeout) and deregister after it.
+                    Either::Left((Ok(reply), beat)) => (beat.await, Some(reply)),
                 }
             };
-            let wait = self.record(outcome);
-            let pause = std::pin::pin!(rt::sleep(wait));
-            if let Either::Left((signal, _)) = select(&mut stopped, pause).await {
-                return self.finish(signal).await;
+            let next = self.record(outcome);
+            if let Some(reply) = stop {
+                return self.finish(Ok(reply)).await;
             }
+            wait = Some(next);
         }
     }
 
@@ -186,11 +245,12 @@ impl<T: Transport> Beater<T> {
                 status.last_success = Some(Instant::now());
                 status.ttl = Some(ttl);
                 tracing::debug!(addr = %self.request.addr, ?ttl, "heartbeat accepted");
-                if self.options.period.is_zero() {
+                let period = if self.options.period.is_zero() {
                     period_for_ttl(ttl)
                 } else {
                     self.options.period
-                }
+                };
+                jittered(period, &mut self.rng)
             }
             Err(error) => {
                 status.failures += 1;
@@ -237,34 +297,6 @@ impl<T: Transport> Beater<T> {
     }
 }
 
-/// The delay before retry number `attempt` (from 1): uniform between
-/// `backoff_min` and `backoff_min · 2^(attempt−1)`, capped at `backoff_max`, at
-/// half the TTL, and at a third of the lease time `left` (but not below
-/// `backoff_min`): retries come faster as expiry nears, so a few lost beats in a
-/// row do not outlast the lease. Jitter keeps many servers that lost the registry
-/// together from beating in lockstep when it returns.
-fn backoff(
-    options: &HeartbeatOptions,
-    rng: &mut SmallRng,
-    attempt: u32,
-    ttl: Duration,
-    left: Option<Duration>,
-) -> Duration {
-    let mut cap = options.backoff_max;
-    if !ttl.is_zero() {
-        cap = cap.min(ttl / 2);
-    }
-    if let Some(left) = left {
-        cap = cap.min((left / 3).max(options.backoff_min));
-    }
-    let floor = options.backoff_min.min(cap);
-    let doublings = attempt.saturating_sub(1).min(30);
-    let ceiling = floor.saturating_mul(1 << doublings).min(cap);
-    let span = ceiling.saturating_sub(floor).as_nanos();
-    let span = u64::try_from(span).unwrap_or(u64::MAX);
-    floor + Duration::from_nanos(rng.random_range(0..=span))
-}
-
 fn lock(status: &Mutex<HeartbeatStatus>) -> MutexGuard<'_, HeartbeatStatus> {
     // Plain counters and assignments: valid after any panic, poisoning is moot.
     status.lock().unwrap_or_else(PoisonError::into_inner)
@@ -277,5 +309,10 @@ const _: fn(Heartbeat) = |heartbeat| {
     assert_send(heartbeat.stop());
 };
 
+mod schedule;
+use schedule::{backoff, jittered};
+
+#[cfg(test)]
+mod stop_tests;
 #[cfg(test)]
 mod tests;

@@ -40,7 +40,7 @@ pub use discovery::{
 pub use error::Error;
 pub use heartbeat::{
     DEFAULT_BACKOFF_MAX, DEFAULT_BACKOFF_MIN, Heartbeat, HeartbeatOptions, HeartbeatStatus,
-    NEVER_EXPIRES_PERIOD, period_for_ttl,
+    NEVER_EXPIRES_PERIOD, PERIOD_JITTER_PERCENT, period_for_ttl,
 };
 pub use protocol::Instance;
 pub use registry_client::{DEFAULT_REQUEST_TIMEOUT, RegistryClient, RegistryEndpoint};

@@ -12,8 +12,8 @@ use http::{Method, StatusCode};
 
 use crate::error::Error;
 use crate::protocol::{
-    self, DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, HEADER_TTL_MS, Instance, InstanceList,
-    ListVersion, RegisterRequest, RegisterResponse, paths,
+    self, DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, HEADER_TTL_MS, HEADER_WARMING, Instance,
+    InstanceList, ListVersion, RegisterRequest, RegisterResponse, paths,
 };
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 
@@ -167,7 +167,8 @@ impl<T: Transport> RegistryClient<T> {
     /// The alive instances, or `None` when they have not changed since `known`
     /// (JSON API, `If-None-Match` answered `304`). The seed protocol has no versions:
     /// its list is always returned, with epoch and revision 0, addresses split on
-    /// `,`, trimmed, empties dropped, as the seed's discovery does.
+    /// `,`, trimmed, empties dropped, as the seed's discovery does; `warming` when
+    /// the registry sent [`HEADER_WARMING`] (rollcall does while it warms up).
     pub async fn list(&self, known: Option<ListVersion>) -> Result<Option<InstanceList>, Error> {
         match &self.endpoint.kind {
             Kind::Seed { url } => {
@@ -182,6 +183,7 @@ impl<T: Transport> RegistryClient<T> {
                     service: DEFAULT_SERVICE.to_owned(),
                     epoch: 0,
                     revision: 0,
+                    warming: response.headers().contains_key(HEADER_WARMING),
                     instances: parse_servers(header),
                 }))
             }

@@ -129,3 +129,6 @@ const _: fn(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod stall_tests;

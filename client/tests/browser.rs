@@ -71,6 +71,21 @@ async fn fetch_get_reads_status_and_body_cross_origin() {
 }
 
 #[wasm_bindgen_test]
+async fn fetch_refuses_a_body_over_its_limit() {
+    let url = format!("{}/v1/services/default", registry());
+    let answer = FetchTransport::new()
+        .with_max_body(16)
+        .send(get(&url), TIMEOUT)
+        .await;
+    assert_eq!(
+        answer.map(|r| r.status()),
+        Err(TransportError::Io(
+            "response body larger than 16 bytes".to_owned()
+        ))
+    );
+}
+
+#[wasm_bindgen_test]
 async fn fetch_post_and_delete_round_trip() {
     let service = "browser-test";
     // A fresh address per run, so a rerun against the same registry creates again.

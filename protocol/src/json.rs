@@ -80,6 +80,11 @@ pub struct InstanceList {
     /// Increases on every membership change (register, deregister, expiry, metadata or
     /// weight change); unchanged by a plain renewal.
     pub revision: u64,
+    /// `true` while the registry warms up after a start: it may not yet list every
+    /// live instance, because some have not beaten since. Clients keep the servers of
+    /// their previous list meanwhile. Absent (an older registry): `false`.
+    #[serde(default)]
+    pub warming: bool,
     pub instances: Vec<Instance>,
 }
 
@@ -89,22 +94,28 @@ impl InstanceList {
         ListVersion {
             epoch: self.epoch,
             revision: self.revision,
+            warming: self.warming,
         }
     }
 }
 
-/// A list's registry run and revision: what its `ETag` names. Both are needed, since
-/// a restarted registry counts revisions from zero again.
+/// A list's registry run, revision and warm-up state: what its `ETag` names. The
+/// epoch is needed since a restarted registry counts revisions from zero again; the
+/// warm-up state since its end changes the answer (`warming`) without a membership
+/// change, and a client polling with `If-None-Match` must learn of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListVersion {
     pub epoch: u64,
     pub revision: u64,
+    pub warming: bool,
 }
 
 impl ListVersion {
-    /// The `ETag` of a list at this version, quotes included: `"<epoch hex>.<revision>"`.
+    /// The `ETag` of a list at this version, quotes included: `"<epoch hex>.<revision>"`,
+    /// or `"<epoch hex>.<revision>.w"` while the registry warms up.
     pub fn etag(&self) -> String {
-        format!("\"{:x}.{}\"", self.epoch, self.revision)
+        let warming = if self.warming { ".w" } else { "" };
+        format!("\"{:x}.{}{warming}\"", self.epoch, self.revision)
     }
 }
 
@@ -119,6 +130,9 @@ pub struct ServiceSummary {
 /// Answer to `GET /v1/services`, sorted by service name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceIndex {
+    /// Whether the registry is still warming up (see [`InstanceList::warming`]).
+    #[serde(default)]
+    pub warming: bool,
     pub services: Vec<ServiceSummary>,
 }
 
@@ -154,13 +168,36 @@ mod tests {
         let a = ListVersion {
             epoch: 0xab,
             revision: 7,
+            warming: false,
         };
-        let b = ListVersion {
-            epoch: 0xac,
-            revision: 7,
-        };
+        let b = ListVersion { epoch: 0xac, ..a };
         assert_eq!(a.etag(), "\"ab.7\"");
         assert_ne!(a.etag(), b.etag());
+    }
+
+    #[test]
+    fn the_end_of_warm_up_changes_the_etag() {
+        let warming = ListVersion {
+            epoch: 0xab,
+            revision: 7,
+            warming: true,
+        };
+        let warm = ListVersion {
+            warming: false,
+            ..warming
+        };
+        assert_eq!(warming.etag(), "\"ab.7.w\"");
+        assert_ne!(warming.etag(), warm.etag());
+    }
+
+    #[test]
+    fn lists_from_registries_without_warm_up_still_parse() {
+        let old = r#"{"service":"s","epoch":1,"revision":2,"instances":[{"addr":"h:1"}]}"#;
+        let list: InstanceList = serde_json::from_str(old).expect("old answer");
+        assert!(!list.warming);
+        assert_eq!(list.instances[0].weight, crate::DEFAULT_WEIGHT);
+        let index: ServiceIndex = serde_json::from_str(r#"{"services":[]}"#).expect("old index");
+        assert!(!index.warming);
     }
 
     #[test]

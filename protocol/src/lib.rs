@@ -19,7 +19,7 @@
 //! The modules:
 //! - [`seed`]: the seed's path, headers and defaults (TTL, refresh, heartbeat margin).
 //! - [`limits`]: how long names and addresses may be, metadata and weight bounds.
-//! - [`paths`]: the JSON API's and the RPC's paths.
+//! - [`paths`]: the JSON API's, the probes' and the RPC's paths.
 //! - [`json`]: the JSON bodies both sides exchange.
 //! - [`validate`]: checks of what clients send, with [`ProtocolError`].
 //! - [`method`]: the `Service.Method` rule of RPC method names.
@@ -40,10 +40,10 @@ pub use limits::{
     MAX_METADATA_VALUE_LEN, MAX_SERVICE_LEN, MAX_WEIGHT,
 };
 pub use method::validate_method;
-pub use paths::{API_PREFIX, RPC_PATH_PREFIX};
+pub use paths::{API_PREFIX, METRICS_PATH, READY_PATH, RPC_PATH_PREFIX};
 pub use seed::{
     DEFAULT_PATH, DEFAULT_REFRESH, DEFAULT_SERVICE, DEFAULT_TTL, HEADER_SERVER, HEADER_SERVERS,
-    HEADER_TTL_MS, HEARTBEAT_MARGIN,
+    HEADER_TTL_MS, HEADER_WARMING, HEARTBEAT_MARGIN,
 };
 pub use validate::{
     ProtocolError, split_addr, validate_addr, validate_metadata, validate_service, validate_weight,

@@ -3,10 +3,12 @@
 //! | method | path | what |
 //! |---|---|---|
 //! | `GET` | `/v1/services` | every service with its instance count ([`ServiceIndex`](crate::ServiceIndex)) |
-//! | `GET` | `/v1/services/{service}` | the alive instances ([`InstanceList`](crate::InstanceList)); `ETag` is the revision, `If-None-Match` answers 304 |
+//! | `GET` | `/v1/services/{service}` | the alive instances ([`InstanceList`](crate::InstanceList)); `ETag` is the [`ListVersion`](crate::ListVersion), `If-None-Match` answers 304 |
 //! | `POST` | `/v1/services/{service}/instances` | register or renew ([`RegisterRequest`](crate::RegisterRequest) → [`RegisterResponse`](crate::RegisterResponse)) |
 //! | `DELETE` | `/v1/services/{service}/instances/{addr}` | deregister (address percent-encoded) |
 //! | `GET` | `/v1/services/{service}/leases` | time since the last heartbeat and time left, per instance ([`LeaseList`](crate::LeaseList)) |
+//! | `GET` | `/readyz` | `200` once warm, `503` while warming up ([`READY_PATH`]) |
+//! | `GET` | `/metrics` | Prometheus text format ([`METRICS_PATH`]) |
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
@@ -15,6 +17,13 @@ pub const API_PREFIX: &str = "/v1";
 
 /// Path prefix of the JSON-over-HTTP RPC: `POST /_rpc_/call/Service.Method`.
 pub const RPC_PATH_PREFIX: &str = "/_rpc_/call/";
+
+/// Readiness probe of the registry: `200` once warm, `503` while it warms up after a
+/// start (it may not yet list every live instance). Liveness is `/healthz`.
+pub const READY_PATH: &str = "/readyz";
+
+/// The registry's metrics, in the Prometheus text format.
+pub const METRICS_PATH: &str = "/metrics";
 
 /// Characters escaped in an address used as a path segment.
 const SEGMENT: &AsciiSet = &CONTROLS

@@ -31,3 +31,10 @@ pub const HEADER_TTL_MS: &str = "X-rpc-Ttl-Ms";
 
 /// The service the seed protocol reads and writes: the seed has a single, unnamed one.
 pub const DEFAULT_SERVICE: &str = "default";
+
+/// Response header added to a seed-protocol `GET` while the registry warms up after a
+/// start (value `true`; absent once warm): the list may still lack live servers that
+/// have not beaten since the start. Seed clients ignore it; rollcall's discovery then
+/// keeps the servers of its previous list (the seed protocol has no epoch, so this
+/// header is all it has to tell a restart from a drain).
+pub const HEADER_WARMING: &str = "X-rpc-Warming";

@@ -55,6 +55,9 @@ pub struct RegistryConfig {
     /// one. `None` (the default) draws one at random when the registry starts; a
     /// simulation sets it from its seed.
     pub epoch: Option<u64>,
+    /// How long after its start the registry says it is warming up (see
+    /// [`RegistryConfig::warmup`]); `None` (the default): the default TTL.
+    pub warmup: Option<Duration>,
 }
 
 impl Default for RegistryConfig {
@@ -66,6 +69,7 @@ impl Default for RegistryConfig {
             max_services: DEFAULT_MAX_SERVICES,
             max_instances: DEFAULT_MAX_INSTANCES,
             epoch: None,
+            warmup: None,
         }
     }
 }
@@ -88,6 +92,20 @@ pub enum ConfigError {
 }
 
 impl RegistryConfig {
+    /// The warm-up window: for this long after it starts, the registry does not know
+    /// every live instance yet (a restart lost them, and each comes back with its next
+    /// heartbeat), so it says it is warming. The configured value, else the default
+    /// TTL: a live instance on the default TTL beats again within it. A default TTL of
+    /// `0` (never expires) still has beats, every [`DEFAULT_TTL`] less a minute, so
+    /// then [`DEFAULT_TTL`].
+    pub fn warmup(&self) -> Duration {
+        match self.warmup {
+            Some(warmup) => warmup,
+            None if self.default_ttl.is_zero() => DEFAULT_TTL,
+            None => self.default_ttl,
+        }
+    }
+
     /// Checks the TTL policy is coherent: `min <= max`, both storable, and the default
     /// either `0` (never expires) or within the bounds. [`Registry::new`] accepts any
     /// config (it clamps what it cannot store); call this first to refuse a bad one.
@@ -163,6 +181,25 @@ mod tests {
         assert_eq!(config.validate(), Ok(()));
         assert_eq!(config.default_ttl, Duration::from_secs(300));
         assert_eq!(HttpConfig::default().seed_path, "/_rpc_/registry");
+    }
+
+    #[test]
+    fn warm_up_follows_the_default_ttl_unless_set() {
+        let short = RegistryConfig {
+            default_ttl: Duration::from_secs(10),
+            ..RegistryConfig::default()
+        };
+        assert_eq!(short.warmup(), Duration::from_secs(10));
+        let never = RegistryConfig {
+            default_ttl: Duration::ZERO,
+            ..RegistryConfig::default()
+        };
+        assert_eq!(never.warmup(), DEFAULT_TTL);
+        let off = RegistryConfig {
+            warmup: Some(Duration::ZERO),
+            ..short
+        };
+        assert_eq!(off.warmup(), Duration::ZERO);
     }
 
     #[test]

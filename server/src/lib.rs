@@ -8,8 +8,10 @@
 //! - [`Registry`]: the state, a cheap `Clone` handle: instances per service, their
 //!   leases, a deadline queue that expires them, and cached list snapshots.
 //! - [`RegistryConfig`]: default TTL and TTL bounds.
-//! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API) over a
-//!   [`Registry`], with its [`HttpConfig`].
+//! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API,
+//!   probes) over a [`Registry`], with its [`HttpConfig`].
+//! - `metrics`: what `/metrics` reports ([`RegistryStats`] and per-route requests),
+//!   owned by each [`RegistryService`].
 //! - `http`: what every handler shares: bounded body reads ([`BodyError`]), JSON and
 //!   error answers, the CORS policy.
 //! - [`ApiError`]: every refusal, mapped to its HTTP status.
@@ -23,6 +25,7 @@ mod dashboard;
 mod duration;
 mod error;
 mod http;
+mod metrics;
 mod registry;
 mod routes;
 mod rpc;
@@ -36,7 +39,7 @@ pub use dashboard::{Asset, Dashboard};
 pub use duration::{DurationError, parse_duration};
 pub use error::{ApiError, ErrorFormat};
 pub use http::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply};
-pub use registry::{Registry, Snapshot};
+pub use registry::{Registry, RegistryStats, Snapshot};
 pub use routes::{RegistryService, serve_registry};
 pub use rpc::{RpcError, RpcServer};
 pub use serve::{

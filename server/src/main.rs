@@ -1,5 +1,9 @@
-//! `rollcall serve`: parses the command line (or `ROLLCALL_*` environment), sets up
-//! logging, binds, and serves the registry until SIGINT or SIGTERM.
+//! `rollcall`: parses the command line (or `ROLLCALL_*` environment), sets up
+//! logging, and runs the command: `serve` binds and serves the registry until
+//! SIGINT or SIGTERM; `list`, `register` and `deregister` are the command-line
+//! client (in `cli/`, one file per command).
+
+mod cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,6 +31,12 @@ struct Cli {
 enum Command {
     /// Serve the registry (seed protocol and JSON API).
     Serve(ServeArgs),
+    /// List the services, or one service's instances.
+    List(cli::list::ListArgs),
+    /// Register an instance and keep it registered until Ctrl-C or SIGTERM.
+    Register(cli::register::RegisterArgs),
+    /// Deregister an instance now.
+    Deregister(cli::deregister::DeregisterArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,6 +53,10 @@ struct ServeArgs {
     /// Longest TTL a client may ask for.
     #[arg(long, env = "ROLLCALL_MAX_TTL", value_parser = parse_duration, default_value = DEFAULT_MAX_TTL_TEXT)]
     max_ttl: Duration,
+    /// How long after its start the registry says it is warming up (lists flag it,
+    /// /readyz answers 503); default: the default TTL (5m if that is 0).
+    #[arg(long, env = "ROLLCALL_WARMUP", value_parser = parse_duration)]
+    warmup: Option<Duration>,
     /// Path of the seed protocol.
     #[arg(long, env = "ROLLCALL_PATH", default_value = DEFAULT_PATH)]
     path: String,
@@ -68,14 +82,20 @@ const DEFAULT_MAX_TTL_TEXT: &str = "24h";
 const DEFAULT_HEADER_READ_TIMEOUT_TEXT: &str = "30s";
 
 fn main() -> ExitCode {
-    let Cli {
-        command: Command::Serve(args),
-    } = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let Cli { command } = Cli::parse();
+    let filter =
+        |default| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    match &command {
+        Command::Serve(_) => tracing_subscriber::fmt()
+            .with_env_filter(filter("info"))
+            .init(),
+        // The client commands print their answer on stdout: logs (heartbeat
+        // retries) go to stderr, warnings only unless RUST_LOG says otherwise.
+        _ => tracing_subscriber::fmt()
+            .with_env_filter(filter("warn"))
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -83,10 +103,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    let (name, outcome) = match command {
+        Command::Serve(args) => match runtime.block_on(serve(args)) {
+            Ok(()) => return ExitCode::SUCCESS,
+            Err(err) => {
+                error!("{err}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Command::List(args) => ("list", runtime.block_on(cli::list::run(args))),
+        Command::Register(args) => (
+            "register",
+            runtime.block_on(cli::register::run(args, shutdown_signal())),
+        ),
+        Command::Deregister(args) => ("deregister", runtime.block_on(cli::deregister::run(args))),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            error!("{err}");
+            eprintln!("rollcall {name}: {err}");
             ExitCode::FAILURE
         }
     }
@@ -97,6 +132,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         default_ttl: args.ttl,
         min_ttl: args.min_ttl,
         max_ttl: args.max_ttl,
+        warmup: args.warmup,
         ..RegistryConfig::default()
     };
     registry_config
@@ -131,6 +167,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     info!("listening on {addr}");
+    info!(warmup = ?registry_config.warmup(), "warming up: lists may lack live instances until every one beats again");
     let registry = Registry::new(registry_config);
     serve_registry(listener, registry, http_config, shutdown_signal())
         .await
@@ -200,6 +237,8 @@ mod tests {
             "https://b",
             "--max-body",
             "100",
+            "--warmup",
+            "30s",
         ]);
         let Ok(Cli {
             command: Command::Serve(args),
@@ -210,6 +249,52 @@ mod tests {
         assert_eq!(args.ttl, Duration::ZERO);
         assert_eq!(args.cors_origins, ["https://a", "https://b"]);
         assert_eq!(args.max_body, 100);
+        assert_eq!(args.warmup, Some(Duration::from_secs(30)));
         assert!(Cli::try_parse_from(["rollcall", "serve", "--ttl", "5x"]).is_err());
+    }
+
+    #[test]
+    fn parses_the_client_commands() {
+        let cli = Cli::try_parse_from([
+            "rollcall",
+            "register",
+            "payments",
+            "10.0.0.7:8080",
+            "--meta",
+            "zone=eu-1",
+            "--meta",
+            "v=2",
+            "--weight",
+            "3",
+            "--ttl",
+            "30s",
+            "--registry",
+            "http://r:1",
+        ]);
+        let Ok(Cli {
+            command: Command::Register(args),
+        }) = cli
+        else {
+            panic!("did not parse: {cli:?}");
+        };
+        assert_eq!(args.meta.len(), 2);
+        assert_eq!(args.ttl, Some(Duration::from_secs(30)));
+        assert_eq!(args.registry.url, "http://r:1");
+        let list = Cli::try_parse_from(["rollcall", "list", "--json"]);
+        let Ok(Cli {
+            command: Command::List(args),
+        }) = list
+        else {
+            panic!("did not parse: {list:?}");
+        };
+        assert!(args.json && args.service.is_none());
+        for bad in [
+            &["rollcall", "register", "s"][..],
+            &["rollcall", "register", "s", "a:1", "--meta", "novalue"],
+            &["rollcall", "register", "s", "a:1", "--weight", "-1"],
+            &["rollcall", "deregister", "s"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -155,6 +155,8 @@ fn cases() -> Vec<Case> {
         case("list bad service", "GET", "/v1/services/b@d", "", 400),
         case("PUT a service", "PUT", "/v1/services/echo", "", 405),
         case("DELETE the index", "DELETE", "/v1/services", "", 405),
+        case("POST to readiness", "POST", "/readyz", "", 405),
+        case("DELETE the metrics", "DELETE", "/metrics", "", 405),
         case(
             "GET instances",
             "GET",

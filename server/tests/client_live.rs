@@ -87,6 +87,9 @@ async fn discovery_refreshes_then_serves_its_last_list_until_max_stale() {
     registry.register(&registration("b:1", 1)).await.expect("b");
     assert_eq!(addrs(&discovery.get_all().await.expect("cached")), ["a:1"]);
     tokio::time::sleep(Duration::from_millis(250)).await;
+    // Due: `get_all` would serve the list it has at once and refresh in the
+    // background; `refresh` waits for that refresh.
+    discovery.refresh().await.expect("refreshed");
     assert_eq!(
         addrs(&discovery.get_all().await.expect("fresh")),
         ["a:1", "b:1"]
@@ -96,6 +99,7 @@ async fn discovery_refreshes_then_serves_its_last_list_until_max_stale() {
     // The registry goes away: the last list is still served, the error is visible.
     server.stop().await;
     tokio::time::sleep(Duration::from_millis(250)).await;
+    discovery.refresh().await.expect("stale but servable");
     assert_eq!(
         addrs(&discovery.get_all().await.expect("stale")),
         ["a:1", "b:1"]
@@ -230,6 +234,8 @@ async fn xclient_spreads_calls_and_follows_the_registry() {
     heartbeat.stop().await.expect("deregistered");
     let _ = stop.send(());
     tokio::time::sleep(Duration::from_millis(150)).await;
+    // A due list is served as it is while a refresh runs: wait for the refresh.
+    xc.discovery().refresh().await.expect("refreshed");
     for _ in 0..6 {
         let name: String = xc.call("Who.Am", &(), deadline()).await.expect("call");
         assert_ne!(name, "one", "{gone_addr} was called after it left");

@@ -3,6 +3,8 @@
 
 pub mod common;
 
+use std::time::Duration;
+
 use common::TestServer;
 use rollcall_protocol::{InstanceList, LeaseList, RegisterResponse, ServiceIndex};
 use rollcall_server::{HttpConfig, RegistryConfig};
@@ -40,11 +42,14 @@ async fn register_then_renew_then_list() {
     let reply = server.get("/v1/services/echo").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/json"));
-    let etag = format!("\"{:x}.2\"", server.registry.epoch());
+    // A registry just started warms up (by default for its default TTL): the ETag
+    // and the list say so.
+    let etag = format!("\"{:x}.2.w\"", server.registry.epoch());
     assert_eq!(reply.header("etag"), Some(etag.as_str()));
     let list: InstanceList = reply.json();
     assert_eq!(list.service, "echo");
     assert_eq!(list.revision, 2);
+    assert!(list.warming);
     let addrs: Vec<&str> = list.instances.iter().map(|i| i.addr.as_str()).collect();
     assert_eq!(
         addrs,
@@ -62,6 +67,7 @@ async fn register_then_renew_then_list() {
 async fn the_body_is_exactly_the_instance_list() {
     let config = RegistryConfig {
         epoch: Some(7),
+        warmup: Some(Duration::ZERO),
         ..RegistryConfig::default()
     };
     let server = TestServer::with(config, HttpConfig::default()).await;
@@ -74,8 +80,9 @@ async fn the_body_is_exactly_the_instance_list() {
     let reply = server.get("/v1/services/echo").await;
     assert_eq!(
         reply.text(),
-        r#"{"service":"echo","epoch":7,"revision":1,"instances":[{"addr":"b:1","metadata":{"a":"2","z":"1"},"weight":1,"ttl_ms":1000}]}"#
+        r#"{"service":"echo","epoch":7,"revision":1,"warming":false,"instances":[{"addr":"b:1","metadata":{"a":"2","z":"1"},"weight":1,"ttl_ms":1000}]}"#
     );
+    assert_eq!(reply.header("etag"), Some("\"7.1\""));
 }
 
 #[tokio::test]
@@ -155,7 +162,7 @@ async fn an_unknown_service_is_an_empty_list_at_revision_zero() {
     let server = TestServer::start().await;
     let reply = server.get("/v1/services/nobody").await;
     assert_eq!(reply.status, 200);
-    let etag = format!("\"{:x}.0\"", server.registry.epoch());
+    let etag = format!("\"{:x}.0.w\"", server.registry.epoch());
     assert_eq!(reply.header("etag"), Some(etag.as_str()));
     let list: InstanceList = reply.json();
     assert_eq!(

@@ -165,6 +165,7 @@ mod tests {
             service: "default".to_owned(),
             epoch: 9,
             revision: 4,
+            warming: false,
             instances: vec![a, Instance::from_addr("127.0.0.1:1")],
         }
     }

@@ -2,9 +2,19 @@
 //!
 //! The [`Discovery`] trait is the seed's `Discovery` interface, made async where an
 //! implementation may fetch, so [`XClient`](crate::XClient) works over either.
+//!
+//! - `multi`: [`MultiServersDiscovery`], a list set by hand.
+//! - `registry`: [`RegistryDiscovery`], a list kept from the registry, over
+//!   - `state`: the rules (what a caller gets, when a fetch starts, what an answer
+//!     changes), with no I/O;
+//!   - `poll`: the fetches, each in a task of its own;
+//!   - `carry`: servers kept across a registry restart while it warms up.
 
+mod carry;
 mod multi;
+mod poll;
 mod registry;
+mod state;
 
 pub use multi::MultiServersDiscovery;
 pub use registry::RegistryDiscovery;
@@ -23,19 +33,21 @@ use crate::transport::{MaybeSend, MaybeSync};
 /// registry had it not beaten, so the list is no better than a guess.
 pub const DEFAULT_MAX_STALE: Duration = DEFAULT_TTL;
 
-/// After a failed refresh, how long before the registry is asked again: callers in
-/// the meantime are served the last good list (or the error) at once, instead of each
-/// waiting out a request timeout against a registry that is down.
+/// After a failed refresh, how long before the registry is asked again (capped at
+/// the refresh interval): callers in the meantime are served the last good list (or
+/// the error) at once, and a sick registry is not asked more than one request at a
+/// time, this far apart.
 pub const FAILED_REFRESH_RETRY: Duration = Duration::from_secs(1);
 
 /// A source of servers to call.
 ///
-/// `get` and `get_all` refresh first when the implementation fetches (as the seed's
-/// `RegistryDiscovery` does); the futures are `Send` natively so calls can run on any
-/// tokio worker.
+/// `get` and `get_all` may fetch when the implementation does (the seed's
+/// `RegistryDiscovery` refreshes first; [`RegistryDiscovery`] refreshes in the
+/// background and serves the list it has); the futures are `Send` natively so
+/// calls can run on any tokio worker.
 pub trait Discovery: MaybeSend + MaybeSync {
     /// Brings the list up to date if it is older than the implementation's refresh
-    /// interval.
+    /// interval, waiting for the fetch.
     fn refresh(&self) -> impl Future<Output = Result<(), Error>> + MaybeSend;
 
     /// Replaces the list by hand (the seed's `Update`), and counts as fresh.
@@ -51,11 +63,13 @@ pub trait Discovery: MaybeSend + MaybeSync {
 /// Settings of a [`RegistryDiscovery`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryOptions {
-    /// How old the list may grow before `get` fetches it again (the seed's
-    /// `timeout`; [`DEFAULT_REFRESH`], 10 s).
+    /// How old the list may grow before `get` fetches it again, in the background
+    /// (the seed's `timeout`; [`DEFAULT_REFRESH`], 10 s).
     pub refresh: Duration,
     /// How long after the last successful refresh the list is still served while
-    /// refreshes fail; past it, [`Error::Stale`]. [`DEFAULT_MAX_STALE`].
+    /// refreshes fail; past it, callers wait for a refresh, and get [`Error::Stale`]
+    /// if it fails. Also how long servers kept across a registry restart may stay
+    /// after the previous run last listed them. [`DEFAULT_MAX_STALE`].
     pub max_stale: Duration,
     /// Timeout of each registry request; `None` keeps the
     /// [`RegistryClient`](crate::RegistryClient)'s own.

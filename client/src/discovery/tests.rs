@@ -31,6 +31,7 @@ fn registry(
             service: "svc".into(),
             epoch: 0xe,
             revision: 5,
+            warming: false,
             instances: vec![Instance::from_addr("h:1"), Instance::from_addr("h:2")],
         };
         (delay, Ok(json(200, &list)))
@@ -47,6 +48,11 @@ async fn advance(by: Duration) {
     tokio::time::sleep(by).await;
 }
 
+/// Lets background refreshes that need no time run to completion.
+async fn settle() {
+    advance(Duration::from_millis(1)).await;
+}
+
 #[tokio::test]
 async fn multi_servers_serves_and_updates_its_list() {
     let d = MultiServersDiscovery::from_addrs(["a:1", "b:2"]).with_seed(3);
@@ -60,20 +66,26 @@ async fn multi_servers_serves_and_updates_its_list() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn refreshes_once_per_interval_and_uses_the_revision() {
-    let (fake, d) = registry(Duration::ZERO, Arc::default());
-    assert_eq!(d.get_all().await.expect("all").len(), 2);
+async fn a_due_list_is_served_at_once_and_refreshed_in_the_background() {
+    let (fake, d) = registry(Duration::from_secs(1), Arc::default());
+    assert_eq!(d.get_all().await.expect("first list").len(), 2);
     assert_eq!(d.revision(), Some(5));
     advance(Duration::from_secs(9)).await;
     d.get(SelectMode::Random).await.expect("cached");
     assert_eq!(fake.count(), 1);
     advance(Duration::from_secs(1)).await;
-    d.get(SelectMode::Random).await.expect("refreshed");
+    let due_at = crate::rt::Instant::now();
+    // Due: answered without waiting for the registry's one second.
+    let at_once = d.get(SelectMode::Random).now_or_never();
+    assert!(at_once.is_some_and(|got| got.is_ok()));
+    settle().await;
     let sent = fake.requests();
-    assert_eq!(sent.len(), 2);
+    assert_eq!(sent.len(), 2, "one refresh started");
     assert_eq!(sent[1].headers()[IF_NONE_MATCH], "\"e.5\"");
+    advance(Duration::from_secs(1)).await;
+    assert_eq!(d.last_refresh(), Some(due_at + Duration::from_secs(1)));
     assert_eq!(d.get_all().await.expect("304 keeps the list").len(), 2);
-    assert_eq!(d.last_refresh(), Some(crate::rt::Instant::now()));
+    assert_eq!(fake.count(), 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -86,15 +98,18 @@ async fn concurrent_callers_share_one_refresh() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_dropped_leader_hands_over_to_a_follower() {
+async fn a_caller_that_gives_up_does_not_cancel_the_refresh() {
     let (fake, d) = registry(Duration::from_secs(1), Arc::default());
-    let mut leader = Box::pin(d.get(SelectMode::Random));
-    assert!((&mut leader).now_or_never().is_none(), "leader fetching");
-    let mut follower = Box::pin(d.get(SelectMode::Random));
-    assert!((&mut follower).now_or_never().is_none(), "follower waiting");
-    drop(leader);
-    assert!(follower.await.is_ok());
-    assert_eq!(fake.count(), 2);
+    let mut first = Box::pin(d.get(SelectMode::Random));
+    assert!((&mut first).now_or_never().is_none(), "no list yet: waits");
+    drop(first);
+    advance(Duration::from_secs(1)).await;
+    settle().await;
+    // The refresh finished without anyone waiting, and its list was kept.
+    assert!(d.last_refresh().is_some());
+    let next = d.get(SelectMode::Random).now_or_never();
+    assert!(next.is_some_and(|got| got.is_ok()));
+    assert_eq!(fake.count(), 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -106,12 +121,15 @@ async fn serves_the_stale_list_until_max_stale_then_fails() {
     down.store(true, Ordering::SeqCst);
     advance(Duration::from_secs(11)).await;
     d.get(SelectMode::Random).await.expect("stale but served");
+    settle().await;
     assert!(d.last_error().is_some_and(|e| e.is_connect()));
     assert_eq!(d.last_refresh(), fetched_at);
     // A failed refresh is not retried at once: callers are not held up.
     d.get(SelectMode::Random).await.expect("stale but served");
+    settle().await;
     assert_eq!(fake.count(), 2);
     advance(DEFAULT_MAX_STALE).await;
+    // Too old to serve: the caller waits for a refresh, which fails.
     let err = d.get(SelectMode::Random).await.expect_err("too stale");
     assert!(
         matches!(&err, Error::Stale { last } if last.is_connect()),
@@ -124,12 +142,47 @@ async fn serves_the_stale_list_until_max_stale_then_fails() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn refreshes_of_a_failing_registry_are_spaced() {
+    let down = Arc::new(AtomicBool::new(false));
+    let (fake, d) = registry(Duration::ZERO, down.clone());
+    d.get(SelectMode::Random).await.expect("first");
+    down.store(true, Ordering::SeqCst);
+    advance(DEFAULT_REFRESH).await;
+    for _ in 0..50 {
+        d.get(SelectMode::Random).await.expect("stale but served");
+        advance(Duration::from_millis(10)).await;
+    }
+    // Half a second of callers: one failed refresh, then a pause.
+    assert_eq!(fake.count(), 2);
+    advance(FAILED_REFRESH_RETRY).await;
+    d.get(SelectMode::Random).await.expect("stale but served");
+    settle().await;
+    assert_eq!(fake.count(), 3);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_failure_before_any_success_is_returned() {
     let (_fake, d) = registry(Duration::ZERO, Arc::new(AtomicBool::new(true)));
     let err = d.get_all().await.expect_err("never fetched");
     assert!(err.is_connect(), "{err:?}");
     assert_eq!(d.last_error(), Some(err));
     assert_eq!(d.last_refresh(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn refresh_waits_for_a_due_fetch_and_force_for_a_new_one() {
+    let (fake, d) = registry(Duration::from_secs(1), Arc::default());
+    d.refresh().await.expect("first");
+    assert_eq!(fake.count(), 1);
+    d.refresh().await.expect("fresh: nothing to do");
+    assert_eq!(fake.count(), 1);
+    d.force_refresh().await.expect("forced");
+    assert_eq!(fake.count(), 2);
+    advance(DEFAULT_REFRESH).await;
+    let started = crate::rt::Instant::now();
+    d.refresh().await.expect("due");
+    assert_eq!(started.elapsed(), Duration::from_secs(1), "waited for it");
+    assert_eq!(fake.count(), 3);
 }
 
 #[tokio::test(start_paused = true)]

@@ -50,7 +50,7 @@ fn period_follows_the_ttl() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn beats_at_once_then_every_derived_period() {
+async fn beats_at_once_then_every_derived_period_give_or_take_a_tenth() {
     let (fake, client) = seed_registry();
     let heartbeat = Heartbeat::start(client, request("h:1"), options(1));
     advance(Duration::from_millis(1)).await;
@@ -59,10 +59,14 @@ async fn beats_at_once_then_every_derived_period() {
     assert_eq!(status.beats_ok, 1);
     assert_eq!(status.ttl, Some(Duration::from_secs(30)));
     assert!(status.last_success.is_some());
-    advance(Duration::from_secs(10)).await;
+    // The derived period is 10 s: the next beat comes within 9 to 11 s.
+    advance(Duration::from_millis(8_998)).await;
+    assert_eq!(fake.count(), 1);
+    advance(Duration::from_secs(2)).await;
     assert_eq!(fake.count(), 2);
-    advance(Duration::from_secs(25)).await;
-    assert_eq!(fake.count(), 4);
+    // Three more periods: between 27 and 33 s.
+    advance(Duration::from_secs(33)).await;
+    assert_eq!(fake.count(), 5);
 }
 
 #[tokio::test(start_paused = true)]
@@ -73,8 +77,43 @@ async fn configured_period_wins() {
         ..options(1)
     };
     let _heartbeat = Heartbeat::start(client, request("h:1"), opts);
-    advance(Duration::from_millis(6_001)).await;
+    // Beats at 0, then three periods of 1.8 to 2.2 s: the fourth by 6.6 s, the
+    // fifth not before 7.2 s.
+    advance(Duration::from_millis(6_700)).await;
     assert_eq!(fake.count(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn servers_started_together_drift_apart() {
+    let mut second_beats = std::collections::BTreeSet::new();
+    for seed in 0..8 {
+        let (fake, client) = seed_registry();
+        let heartbeat = Heartbeat::start(client, request("h:1"), options(seed));
+        let start = Instant::now();
+        while fake.count() < 2 {
+            advance(Duration::from_millis(10)).await;
+        }
+        second_beats.insert(start.elapsed().as_millis() / 100);
+        drop(heartbeat);
+    }
+    assert!(second_beats.len() > 4, "{second_beats:?}");
+}
+
+#[test]
+fn periods_stay_within_a_tenth() {
+    let mut rng = SmallRng::seed_from_u64(11);
+    let period = Duration::from_secs(240);
+    let drawn: Vec<Duration> = (0..1000).map(|_| jittered(period, &mut rng)).collect();
+    let (low, high) = (period * 9 / 10, period * 11 / 10);
+    assert!(drawn.iter().all(|d| *d >= low && *d <= high));
+    assert!(drawn.iter().any(|d| *d < period * 95 / 100));
+    assert!(drawn.iter().any(|d| *d > period * 105 / 100));
+    let mean = drawn.iter().sum::<Duration>() / 1000;
+    assert!(
+        mean > period * 98 / 100 && mean < period * 102 / 100,
+        "{mean:?}"
+    );
+    assert_eq!(jittered(Duration::ZERO, &mut rng), Duration::ZERO);
 }
 
 #[tokio::test(start_paused = true)]
@@ -181,7 +220,7 @@ async fn stop_deregisters_and_ends_the_loop() {
     });
     let client = RegistryClient::new(fake.clone(), RegistryEndpoint::json("http://r", "svc"));
     let heartbeat = Heartbeat::start(client, request("h:1"), options(1));
-    advance(Duration::from_secs(11)).await;
+    advance(Duration::from_secs(12)).await;
     assert_eq!(heartbeat.addr(), "h:1");
     heartbeat.stop().await.expect("deregistered");
     let sent = fake.requests();
@@ -199,5 +238,18 @@ async fn dropping_the_handle_stops_without_deregistering() {
     advance(Duration::from_millis(1)).await;
     drop(heartbeat);
     advance(Duration::from_secs(60)).await;
+    assert_eq!(fake.count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_registration_the_first_beat_waits_a_period() {
+    let (fake, client) = seed_registry();
+    let ttl = Duration::from_secs(30);
+    let heartbeat = Heartbeat::after_registration(client, request("h:1"), options(1), ttl);
+    let status = heartbeat.status();
+    assert_eq!((status.beats_ok, status.ttl), (1, Some(ttl)));
+    advance(Duration::from_millis(8_999)).await;
+    assert_eq!(fake.count(), 0, "no second registration at once");
+    advance(Duration::from_secs(2)).await;
     assert_eq!(fake.count(), 1);
 }

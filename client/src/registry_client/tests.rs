@@ -51,15 +51,31 @@ async fn seed_list_splits_trims_and_drops_empties() {
         .list(Some(ListVersion {
             epoch: 1,
             revision: 3,
+            warming: false,
         }))
         .await
         .expect("list")
         .expect("always changed");
     assert_eq!(list.revision, 0);
+    assert!(!list.warming);
     assert_eq!(
         list.instances,
         vec![Instance::from_addr("a:1"), Instance::from_addr("b:2")]
     );
+}
+
+#[tokio::test]
+async fn seed_list_reads_the_warming_header() {
+    let fake = FakeTransport::new(|_| {
+        Ok(reply(
+            200,
+            &[(HEADER_SERVERS, "a:1"), (HEADER_WARMING, "true")],
+            "",
+        ))
+    });
+    let client = RegistryClient::new(fake, RegistryEndpoint::seed("http://r/_rpc_/registry"));
+    let list = client.list(None).await.expect("list").expect("changed");
+    assert!(list.warming);
 }
 
 #[tokio::test]
@@ -104,6 +120,7 @@ async fn json_list_sends_the_revision_and_maps_304_to_none() {
                 service: "svc".into(),
                 epoch: 42,
                 revision: 7,
+                warming: false,
                 instances: vec![Instance::from_addr("h:1")],
             },
         )),
@@ -115,7 +132,7 @@ async fn json_list_sends_the_revision_and_maps_304_to_none() {
     // The same revision of another registry run is not the same list.
     let other_run = ListVersion {
         epoch: 43,
-        revision: 7,
+        ..list.version()
     };
     assert!(client.list(Some(other_run)).await.expect("list").is_some());
 }

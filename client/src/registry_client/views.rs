@@ -58,6 +58,7 @@ mod tests {
                 "/v1/services" => json(
                     200,
                     &ServiceIndex {
+                        warming: false,
                         services: vec![ServiceSummary {
                             service: "default".to_owned(),
                             revision: 3,

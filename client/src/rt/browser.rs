@@ -79,10 +79,12 @@ impl Sub<Instant> for Instant {
     }
 }
 
-/// Sleeps for `duration` with the page's `setTimeout`.
+/// Sleeps for `duration` with the page's `setTimeout`, chaining timers for sleeps
+/// longer than one honours (see [`super::timer`]).
 pub async fn sleep(duration: Duration) {
-    let ms = u32::try_from(duration.as_millis()).unwrap_or(u32::MAX);
-    gloo_timers::future::TimeoutFuture::new(ms).await;
+    for ms in super::timer::timer_chunks(duration, super::timer::MAX_TIMER_MS) {
+        gloo_timers::future::TimeoutFuture::new(ms).await;
+    }
 }
 
 /// Runs `fut` in the background on the page's event loop.

@@ -15,6 +15,9 @@ pub use native::{Instant, sleep, spawn};
 mod browser;
 #[cfg(target_arch = "wasm32")]
 pub use browser::{Instant, sleep, spawn};
+// Used by the browser's sleep; built natively only to be tested.
+#[cfg(any(target_arch = "wasm32", test))]
+mod timer;
 
 use std::future::Future;
 use std::pin::pin;

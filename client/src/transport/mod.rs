@@ -8,7 +8,7 @@
 mod native;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{HyperTransport, MAX_RESPONSE_BODY, POOL_IDLE_TIMEOUT, TcpConnector};
+pub use native::{HyperTransport, POOL_IDLE_TIMEOUT, TcpConnector};
 
 #[cfg(target_arch = "wasm32")]
 mod fetch;
@@ -26,6 +26,11 @@ pub type HttpRequest = http::Request<Bytes>;
 
 /// A whole response, body read to the end.
 pub type HttpResponse = http::Response<Bytes>;
+
+/// Largest response body a transport reads by default, 64 MiB: far above any
+/// registry list or RPC reply we expect (100,000 instances list in about 7 MB), low
+/// enough that a misbehaving peer cannot exhaust memory, natively or in a page.
+pub const MAX_RESPONSE_BODY: usize = 64 * 1024 * 1024;
 
 /// Sends one HTTP request and reads the whole response.
 ///

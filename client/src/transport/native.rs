@@ -15,15 +15,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::{HttpRequest, HttpResponse, Transport, TransportError};
+use super::{HttpRequest, HttpResponse, MAX_RESPONSE_BODY, Transport, TransportError};
 use crate::rt;
 
 /// The default connector: plain TCP through tokio, `http://` only.
 pub type TcpConnector = HttpConnector;
-
-/// Largest response body read, 64 MiB: far above any registry list or RPC reply we
-/// expect, low enough that a misbehaving peer cannot exhaust memory.
-pub const MAX_RESPONSE_BODY: usize = 64 * 1024 * 1024;
 
 /// How long an idle pooled connection is kept for reuse: longer than discovery's
 /// 10 s refresh, so refreshes reuse their connection, and shorter than the 30 s a

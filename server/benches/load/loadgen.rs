@@ -28,8 +28,16 @@ pub enum Stop {
     Timed { warmup: Duration, measure: Duration },
 }
 
-/// What a run achieved.
+/// One request: when it was sent, how long its answer took, whether it was good.
 #[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub sent: Instant,
+    pub latency: Duration,
+    pub ok: bool,
+}
+
+/// What a run achieved.
+#[derive(Debug, Clone)]
 pub struct Outcome {
     /// Requests answered `2xx` (within the measured window for a timed run).
     pub ok: u64,
@@ -37,6 +45,8 @@ pub struct Outcome {
     pub failed: u64,
     /// The measured window (the whole run for [`Stop::Count`]).
     pub elapsed: Duration,
+    /// Every request of the run, warm-up included, in no particular order.
+    pub samples: Vec<Sample>,
 }
 
 impl Outcome {
@@ -84,13 +94,15 @@ pub fn run(
         measure_from,
         end,
     });
-    runtime.block_on(async {
+    let samples = runtime.block_on(async {
         let tasks: Vec<_> = (0..connections)
             .map(|_| tokio::spawn(connection(addr, Arc::clone(&shared))))
             .collect();
+        let mut samples = Vec::new();
         for task in tasks {
-            let _ = task.await;
+            samples.extend(task.await.unwrap_or_default());
         }
+        samples
     });
     let elapsed = match stop {
         Stop::Count(_) => started.elapsed(),
@@ -100,29 +112,33 @@ pub fn run(
         ok: shared.ok.load(Ordering::Relaxed),
         failed: shared.failed.load(Ordering::Relaxed),
         elapsed,
+        samples,
     })
 }
 
-/// One keep-alive connection, reopened after an error.
-async fn connection(addr: SocketAddr, shared: Arc<Shared>) {
+/// One keep-alive connection, reopened after an error; returns its samples (kept
+/// per connection, so recording them shares nothing).
+async fn connection(addr: SocketAddr, shared: Arc<Shared>) -> Vec<Sample> {
+    let mut samples = Vec::new();
     'reconnect: loop {
         let Ok(mut sender) = connect(addr).await else {
             shared.failed.fetch_add(1, Ordering::Relaxed);
             if shared.end.is_some_and(|end| Instant::now() >= end) {
-                return;
+                return samples;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         loop {
             if shared.end.is_some_and(|end| Instant::now() >= end) {
-                return;
+                return samples;
             }
             let seq = shared.next.fetch_add(1, Ordering::Relaxed);
             if matches!(shared.stop, Stop::Count(n) if seq >= n) {
-                return;
+                return samples;
             }
             let request = (shared.make)(seq);
+            let sent = Instant::now();
             let answered = tokio::time::timeout(REQUEST_TIMEOUT, async {
                 sender.ready().await.ok()?;
                 let response = sender.send_request(request).await.ok()?;
@@ -133,6 +149,13 @@ async fn connection(addr: SocketAddr, shared: Arc<Shared>) {
             .await;
             let done = Instant::now();
             let counted = done >= shared.measure_from && shared.end.is_none_or(|end| done <= end);
+            let ok = matches!(answered, Ok(Some(status))
+                if status.is_success() || status == StatusCode::NOT_MODIFIED);
+            samples.push(Sample {
+                sent,
+                latency: done - sent,
+                ok,
+            });
             match answered {
                 Ok(Some(status)) if status.is_success() || status == StatusCode::NOT_MODIFIED => {
                     if counted {

@@ -4,12 +4,14 @@
 //! Every scenario runs a fresh server process (see [`server`]) and loads it from
 //! this one over loopback with 64 keep-alive connections on 2 threads, so figures
 //! are comparable with `wrk -t2 -c64` runs of the Go seed. Absolute numbers depend
-//! on the machine; the ratios to the no-op ceiling are what to compare.
+//! on the machine; the ratios to the no-op ceiling are what to compare. The last
+//! scenario, [`mass_expiry`], measures latency rather than throughput.
 //!
 //! Arguments: `--duration SECS` (measured time per scenario, default 3),
 //! `--connections N` (default 64). `cargo bench` adds `--bench`, which is ignored.
 
 mod loadgen;
+mod mass_expiry;
 mod scenarios;
 mod server;
 

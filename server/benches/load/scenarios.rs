@@ -10,9 +10,9 @@ use http::{HeaderValue, Method, Request, Uri};
 use http_body_util::Full;
 use rollcall_protocol::{DEFAULT_PATH, DEFAULT_SERVICE, HEADER_SERVER, InstanceList, paths};
 
-use crate::Settings;
 use crate::loadgen::{self, MakeRequest, Outcome, Stop};
 use crate::server::{Role, ServerProcess};
+use crate::{Settings, mass_expiry};
 
 /// Targets, as ratios of the no-op ceiling and bytes per instance.
 const HEARTBEAT_TARGET: f64 = 0.8;
@@ -29,12 +29,12 @@ const LARGE_LIST: u64 = 100_000;
 const SETTLE: Duration = Duration::from_millis(300);
 
 /// The `i`-th distinct address: `10.a.b.c:8080`, like a fleet in one private network.
-fn addr(i: u64) -> String {
+pub fn addr(i: u64) -> String {
     format!("10.{}.{}.{}:8080", (i >> 16) & 255, (i >> 8) & 255, i & 255)
 }
 
 /// A request to `uri` with the `Host` header set and an empty body.
-fn request(method: Method, uri: &Uri, host: &HeaderValue) -> Request<Full<Bytes>> {
+pub fn request(method: Method, uri: &Uri, host: &HeaderValue) -> Request<Full<Bytes>> {
     let mut request = Request::new(Full::new(Bytes::new()));
     *request.method_mut() = method;
     *request.uri_mut() = uri.clone();
@@ -42,11 +42,11 @@ fn request(method: Method, uri: &Uri, host: &HeaderValue) -> Request<Full<Bytes>
     request
 }
 
-fn host(server: &ServerProcess) -> Result<HeaderValue, String> {
+pub fn host(server: &ServerProcess) -> Result<HeaderValue, String> {
     HeaderValue::try_from(server.addr.to_string()).map_err(|e| e.to_string())
 }
 
-fn uri(path: &str) -> Result<Uri, String> {
+pub fn uri(path: &str) -> Result<Uri, String> {
     path.parse().map_err(|e| format!("{path}: {e}"))
 }
 
@@ -57,7 +57,7 @@ fn get(server: &ServerProcess, path: &str) -> Result<MakeRequest, String> {
 }
 
 /// Seed-protocol heartbeats: `POST /_rpc_/registry` for address `seq % count`.
-fn heartbeats(server: &ServerProcess, count: u64) -> Result<MakeRequest, String> {
+pub fn heartbeats(server: &ServerProcess, count: u64) -> Result<MakeRequest, String> {
     let (uri, host) = (uri(DEFAULT_PATH)?, host(server)?);
     let addrs = (0..count)
         .map(|i| HeaderValue::try_from(addr(i)).map_err(|e| e.to_string()))
@@ -81,7 +81,11 @@ fn timed(settings: &Settings, addr: SocketAddr, make: MakeRequest) -> Result<Out
 }
 
 /// Registers `count` distinct addresses and checks they are all listed.
-fn register(settings: &Settings, server: &ServerProcess, count: u64) -> Result<Duration, String> {
+pub fn register(
+    settings: &Settings,
+    server: &ServerProcess,
+    count: u64,
+) -> Result<Duration, String> {
     let make = heartbeats(server, count)?;
     let outcome = loadgen::run(
         server.addr,
@@ -110,8 +114,20 @@ fn list_len(server: &ServerProcess) -> Result<usize, String> {
 /// One line of the throughput table.
 struct Row {
     label: &'static str,
-    outcome: Outcome,
+    per_second: f64,
+    failed: u64,
     target: Option<f64>,
+}
+
+impl Row {
+    fn new(label: &'static str, outcome: &Outcome, target: Option<f64>) -> Row {
+        Row {
+            label,
+            per_second: outcome.per_second(),
+            failed: outcome.failed,
+            target,
+        }
+    }
 }
 
 /// Runs every scenario and prints the report.
@@ -132,11 +148,7 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
     let noop = ServerProcess::spawn(Role::Noop)?;
     let ceiling = timed(&settings, noop.addr, get(&noop, "/")?)?;
     drop(noop);
-    rows.push(Row {
-        label: "(a) no-op handler (ceiling)",
-        outcome: ceiling,
-        target: None,
-    });
+    rows.push(Row::new("(a) no-op handler (ceiling)", &ceiling, None));
 
     eprintln!("(b) heartbeats ...");
     let registry = ServerProcess::spawn(Role::Registry)?;
@@ -146,27 +158,23 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
         heartbeats(&registry, HEARTBEAT_ADDRS)?,
     )?;
     drop(registry);
-    rows.push(Row {
-        label: "(b) seed POST heartbeat, 10,000 addrs",
-        outcome,
-        target: Some(HEARTBEAT_TARGET),
-    });
+    rows.push(Row::new(
+        "(b) seed POST heartbeat, 10,000 addrs",
+        &outcome,
+        Some(HEARTBEAT_TARGET),
+    ));
 
     eprintln!("(c, d) lists of 1,000 ...");
     let registry = ServerProcess::spawn(Role::Registry)?;
     register(&settings, &registry, SMALL_LIST)?;
     let outcome = timed(&settings, registry.addr, get(&registry, DEFAULT_PATH)?)?;
-    rows.push(Row {
-        label: "(c) seed GET list, 1,000 (header)",
-        outcome,
-        target: Some(GET_1K_TARGET),
-    });
+    rows.push(Row::new(
+        "(c) seed GET list, 1,000 (header)",
+        &outcome,
+        Some(GET_1K_TARGET),
+    ));
     let outcome = timed(&settings, registry.addr, get(&registry, &json_path)?)?;
-    rows.push(Row {
-        label: "(d) JSON GET list, 1,000",
-        outcome,
-        target: None,
-    });
+    rows.push(Row::new("(d) JSON GET list, 1,000", &outcome, None));
     drop(registry);
 
     eprintln!("(e, f) 100,000 instances ...");
@@ -176,12 +184,11 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
     let took = register(&settings, &registry, LARGE_LIST)?;
     let after = registry.rss_bytes()?;
     let outcome = timed(&settings, registry.addr, get(&registry, &json_path)?)?;
-    rows.push(Row {
-        label: "(e) JSON GET list, 100,000",
-        outcome,
-        target: None,
-    });
+    rows.push(Row::new("(e) JSON GET list, 100,000", &outcome, None));
     drop(registry);
+
+    eprintln!("(g) mass expiry of 100,000 ...");
+    let expiry = mass_expiry::run(&settings)?;
 
     print_rows(&rows, ceiling.per_second());
     let per_instance = after.saturating_sub(before) as f64 / LARGE_LIST as f64;
@@ -193,12 +200,13 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
         took.as_secs_f64(),
         verdict(per_instance < BYTES_PER_INSTANCE_TARGET)
     );
+    println!("{expiry}");
     Ok(())
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-fn verdict(met: bool) -> &'static str {
+pub fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
 }
 
@@ -208,14 +216,14 @@ fn print_rows(rows: &[Row], ceiling: f64) {
         "scenario", "req/s", "x ceiling"
     );
     for row in rows {
-        let rate = row.outcome.per_second();
+        let rate = row.per_second;
         let ratio = rate / ceiling.max(f64::EPSILON);
         let target = row
             .target
             .map(|t| format!(">= {t:.2}: {}", verdict(ratio >= t)))
             .unwrap_or_default();
-        let failed = if row.outcome.failed > 0 {
-            format!("  ({} failed)", row.outcome.failed)
+        let failed = if row.failed > 0 {
+            format!("  ({} failed)", row.failed)
         } else {
             String::new()
         };

@@ -14,12 +14,16 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
+use rollcall_protocol::RegisterRequest;
 use rollcall_server::{
     ConnOptions, Handler, HttpConfig, Registry, RegistryConfig, serve, serve_registry,
 };
 
-/// Environment variable that makes the benchmark binary a server: `noop` or
-/// `registry`.
+use crate::mass_expiry::{MASS, MASS_SERVICE, MASS_TTL};
+use crate::scenarios::addr;
+
+/// Environment variable that makes the benchmark binary a server: `noop`,
+/// `registry` or `mass-expiry`.
 pub const ROLE_VAR: &str = "ROLLCALL_BENCH_ROLE";
 
 /// What the child serves.
@@ -29,6 +33,9 @@ pub enum Role {
     Noop,
     /// The registry with its default configuration, as `rollcall serve` runs it.
     Registry,
+    /// The registry, with [`MASS`] instances of [`MASS_SERVICE`] registered with a
+    /// TTL of [`MASS_TTL`] just before its address is printed.
+    MassExpiry,
 }
 
 impl Role {
@@ -36,8 +43,27 @@ impl Role {
         match self {
             Role::Noop => "noop",
             Role::Registry => "registry",
+            Role::MassExpiry => "mass-expiry",
         }
     }
+}
+
+/// A registry holding [`MASS`] instances that all expire [`MASS_TTL`] from now.
+fn mass_registry() -> Result<Registry, String> {
+    let registry = Registry::new(RegistryConfig::default());
+    let ttl_ms = u64::try_from(MASS_TTL.as_millis()).map_err(|e| e.to_string())?;
+    for i in 0..MASS {
+        let request = RegisterRequest {
+            addr: addr(i),
+            metadata: Default::default(),
+            weight: None,
+            ttl_ms: Some(ttl_ms),
+        };
+        registry
+            .register(MASS_SERVICE, request)
+            .map_err(|e| format!("register: {e}"))?;
+    }
+    Ok(registry)
 }
 
 /// The trivial handler of the ceiling scenario.
@@ -70,8 +96,16 @@ async fn serve_role(role: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| format!("bind: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| format!("addr: {e}"))?;
-    println!("{addr}");
+    let local = listener.local_addr().map_err(|e| format!("addr: {e}"))?;
+    // What to serve, ready before the address tells the parent to start: the no-op
+    // handler (`None`) or a registry.
+    let registry = match role {
+        "noop" => None,
+        "registry" => Some(Registry::new(RegistryConfig::default())),
+        "mass-expiry" => Some(mass_registry()?),
+        other => return Err(format!("unknown role {other:?}")),
+    };
+    println!("{local}");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // Blocking read of stdin on a thread of its own: EOF means the parent is done.
     std::thread::spawn(move || {
@@ -82,13 +116,9 @@ async fn serve_role(role: &str) -> Result<(), String> {
     let shutdown = async move {
         let _ = stop_rx.await;
     };
-    let served = match role {
-        "noop" => serve(listener, Noop, ConnOptions::default(), shutdown).await,
-        "registry" => {
-            let registry = Registry::new(RegistryConfig::default());
-            serve_registry(listener, registry, HttpConfig::default(), shutdown).await
-        }
-        other => return Err(format!("unknown role {other:?}")),
+    let served = match registry {
+        None => serve(listener, Noop, ConnOptions::default(), shutdown).await,
+        Some(registry) => serve_registry(listener, registry, HttpConfig::default(), shutdown).await,
     };
     served.map_err(|e| format!("serve: {e}"))
 }

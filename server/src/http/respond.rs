@@ -54,6 +54,11 @@ pub(crate) fn empty(status: StatusCode) -> Reply {
     response
 }
 
+/// `body` with `status` and `content_type`.
+pub(crate) fn typed(status: StatusCode, body: Bytes, content_type: HeaderValue) -> Reply {
+    with_type(status, body, content_type)
+}
+
 fn with_type(status: StatusCode, body: Bytes, content_type: HeaderValue) -> Reply {
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;

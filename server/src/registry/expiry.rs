@@ -105,6 +105,7 @@ impl State {
                 Some(deadline) if deadline < now_ms => {
                     svc.remove(slot);
                     self.instances -= 1;
+                    self.counts.expirations += 1;
                     self.revision += 1;
                     svc.changed(self.revision);
                 }

@@ -9,18 +9,23 @@
 //!
 //! - `instance`: the compact stored instance; `service`: one service's slab and
 //!   index; `state`: everything behind the lock; `expiry`: the deadline queue's task;
-//!   `snapshot`: serialised lists; `ttl`: which TTL a request is granted.
+//!   `snapshot`: serialised lists; `ttl`: which TTL a request is granted; `warmup`:
+//!   the window after a start in which lists may lack live instances; `stats`:
+//!   counts for metrics.
 
 mod expiry;
 mod instance;
 mod service;
 mod snapshot;
 mod state;
+mod stats;
 #[cfg(test)]
 mod tests;
 mod ttl;
+mod warmup;
 
 pub use snapshot::Snapshot;
+pub use stats::RegistryStats;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -62,6 +67,7 @@ struct Shared {
     start: Instant,
     /// This run's epoch (see [`InstanceList::epoch`](rollcall_protocol::InstanceList)).
     epoch: u64,
+    warmup: warmup::Warmup,
     ttl: TtlPolicy,
     config: RegistryConfig,
 }
@@ -96,11 +102,13 @@ impl Registry {
             max_services: config.max_services,
             max_instances: config.max_instances,
         };
+        let start = Instant::now();
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(limits)),
             wake: Arc::new(Notify::new()),
-            start: Instant::now(),
+            start,
             epoch: config.epoch.unwrap_or_else(random_epoch),
+            warmup: warmup::Warmup::new(start, config.warmup()),
             ttl: TtlPolicy::new(&config),
             config,
         });
@@ -195,12 +203,15 @@ impl Registry {
 
     /// The service's alive instances, sorted by address, as a shared snapshot: built
     /// on the first call after a change, then the same `Arc` until the next change.
-    /// A service nobody registered is an empty list at revision 0.
+    /// A service nobody registered is an empty list at revision 0. While the
+    /// registry warms up, lists say so (and their version differs from the same
+    /// revision's once warm).
     pub fn list(&self, service: &str) -> Arc<Snapshot> {
+        let warming = self.warming();
         let mut state = self.shared.lock();
         match state.service_mut(service) {
-            Some(svc) => svc.json_snapshot(self.shared.epoch),
-            None => snapshot::json_empty(service, self.shared.epoch),
+            Some(svc) => svc.json_snapshot(self.shared.epoch, warming),
+            None => snapshot::json_empty(service, self.shared.epoch, warming),
         }
     }
 
@@ -246,6 +257,7 @@ impl Registry {
     /// Every known service (including ones whose instances all left, until their
     /// slot is reclaimed) with its revision and instance count, sorted by name.
     pub fn index(&self) -> ServiceIndex {
+        let warming = self.warming();
         let state = self.shared.lock();
         let mut services: Vec<ServiceSummary> = state
             .services()
@@ -257,7 +269,7 @@ impl Registry {
             .collect();
         drop(state);
         services.sort_unstable_by(|a, b| a.service.cmp(&b.service));
-        ServiceIndex { services }
+        ServiceIndex { warming, services }
     }
 
     /// Alive instances, all services together.

@@ -91,12 +91,13 @@ impl Service {
         self.header = None;
     }
 
-    /// The cached JSON list, built if a change dropped it.
-    pub(super) fn json_snapshot(&mut self, epoch: u64) -> Arc<Snapshot> {
-        if let Some(cached) = &self.snapshot {
+    /// The cached JSON list, built if a change dropped it or the warm-up state it
+    /// shows is over (once per service, at the end of the warm-up).
+    pub(super) fn json_snapshot(&mut self, epoch: u64, warming: bool) -> Arc<Snapshot> {
+        if let Some(cached) = self.snapshot.as_ref().filter(|s| s.warming() == warming) {
             return Arc::clone(cached);
         }
-        let built = snapshot::json(self, epoch);
+        let built = snapshot::json(self, epoch, warming);
         self.snapshot = Some(Arc::clone(&built));
         built
     }

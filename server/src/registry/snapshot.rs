@@ -25,6 +25,7 @@ const JSON_BYTES_PER_INSTANCE: usize = 96;
 pub struct Snapshot {
     epoch: u64,
     revision: u64,
+    warming: bool,
     instances: usize,
     body: Bytes,
 }
@@ -35,12 +36,18 @@ impl Snapshot {
         self.revision
     }
 
-    /// The registry run and revision this list shows: its `ETag`.
+    /// The registry run, revision and warm-up state this list shows: its `ETag`.
     pub fn version(&self) -> ListVersion {
         ListVersion {
             epoch: self.epoch,
             revision: self.revision,
+            warming: self.warming,
         }
+    }
+
+    /// Whether the registry was warming up when this list was built.
+    pub fn warming(&self) -> bool {
+        self.warming
     }
 
     /// How many instances the list holds.
@@ -62,33 +69,37 @@ impl Snapshot {
 }
 
 /// Builds the JSON list of `service`.
-pub(super) fn json(service: &Service, epoch: u64) -> Arc<Snapshot> {
+pub(super) fn json(service: &Service, epoch: u64, warming: bool) -> Arc<Snapshot> {
     let instances = service.sorted();
     let view = ListView {
         service: &service.name,
         epoch,
         revision: service.revision,
+        warming,
         instances: &instances,
     };
     Arc::new(Snapshot {
         epoch,
         revision: service.revision,
+        warming,
         instances: instances.len(),
         body: serialise(&view, instances.len()),
     })
 }
 
 /// The JSON list of a service nobody registered: empty, revision 0.
-pub(super) fn json_empty(name: &str, epoch: u64) -> Arc<Snapshot> {
+pub(super) fn json_empty(name: &str, epoch: u64, warming: bool) -> Arc<Snapshot> {
     let view = ListView {
         service: name,
         epoch,
         revision: 0,
+        warming,
         instances: &[],
     };
     Arc::new(Snapshot {
         epoch,
         revision: 0,
+        warming,
         instances: 0,
         body: serialise(&view, 0),
     })
@@ -128,15 +139,17 @@ struct ListView<'a> {
     service: &'a str,
     epoch: u64,
     revision: u64,
+    warming: bool,
     instances: &'a [&'a Instance],
 }
 
 impl Serialize for ListView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("InstanceList", 4)?;
+        let mut s = serializer.serialize_struct("InstanceList", 5)?;
         s.serialize_field("service", self.service)?;
         s.serialize_field("epoch", &self.epoch)?;
         s.serialize_field("revision", &self.revision)?;
+        s.serialize_field("warming", &self.warming)?;
         s.serialize_field("instances", &InstancesView(self.instances))?;
         s.end()
     }

@@ -10,6 +10,7 @@ use rollcall_protocol::{DEFAULT_SERVICE, DEFAULT_WEIGHT};
 use super::expiry::push;
 use super::instance::{Instance, Metadata, NOT_QUEUED};
 use super::service::Service;
+use super::stats::Counts;
 use crate::ApiError;
 
 /// A deadline queue entry: `(deadline_ms, service index, slot)`, smallest first. It
@@ -53,6 +54,7 @@ pub(super) struct State {
     pub(super) queue: BinaryHeap<QueueEntry>,
     pub(super) revision: u64,
     pub(super) instances: usize,
+    pub(super) counts: Counts,
     limits: Limits,
 }
 
@@ -66,6 +68,7 @@ impl State {
             queue: BinaryHeap::new(),
             revision: 0,
             instances: 0,
+            counts: Counts::default(),
             limits,
         }
     }
@@ -114,6 +117,7 @@ impl State {
                 .as_ref()
                 .and_then(|s| s.find(addr));
             if let Some(slot) = found {
+                self.counts.renewals += 1;
                 return Ok(self.renew(idx, slot, update, now_ms));
             }
         }
@@ -141,6 +145,7 @@ impl State {
             });
         };
         self.instances += 1;
+        self.counts.registrations += 1;
         self.revision += 1;
         svc.changed(self.revision);
         let wake = match (deadline, svc.get_mut(slot)) {
@@ -280,6 +285,7 @@ impl State {
             svc.changed(revision);
         }
         self.instances -= 1;
+        self.counts.deregistrations += 1;
         self.compact_queue();
         true
     }

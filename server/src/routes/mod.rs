@@ -1,10 +1,13 @@
-//! The registry over HTTP: the seed protocol, the JSON API, `/healthz` and CORS, as
-//! one [`Handler`] for the accept loop in [`serve`](crate::serve).
+//! The registry over HTTP: the seed protocol, the JSON API, `/healthz`, `/readyz`,
+//! `/metrics` and CORS, as one [`Handler`] for the accept loop in
+//! [`serve`](crate::serve).
 //!
-//! Routing is a plain `match (method, route)`: `route` names the paths, `seed` and
-//! `api` answer them. Bodies, answers and CORS are the shared [`crate::http`]'s.
+//! Routing is a plain `match (method, route)`: `route` names the paths, `seed`,
+//! `api` and `probes` answer them. Bodies, answers and CORS are the shared
+//! [`crate::http`]'s. Every answer is counted in the service's [`Metrics`].
 
 mod api;
+mod probes;
 mod route;
 mod seed;
 
@@ -22,12 +25,14 @@ use crate::dashboard::Asset;
 use crate::error::ApiError;
 use crate::http::cors::Cors;
 use crate::http::{Reply, respond};
+use crate::metrics::{Metrics, RouteLabel};
 use crate::serve::{Handler, Listener, serve};
 use crate::{HttpConfig, Registry};
 use route::Route;
 
-/// Response headers a page may read: the seed's list, the granted TTL, the revision.
-const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, ETag";
+/// Response headers a page may read: the seed's list, the granted TTL, the warm-up
+/// state, the revision.
+const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag";
 
 /// Request headers a page may send.
 const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match";
@@ -44,15 +49,21 @@ pub struct RegistryService {
 struct Inner {
     config: HttpConfig,
     cors: Cors,
+    metrics: Metrics,
 }
 
 impl RegistryService {
     /// Serves `registry` with `config`'s path, body limit and CORS origins.
     pub fn new(registry: Registry, config: HttpConfig) -> RegistryService {
         let cors = Cors::new(&config.cors_origins, ALLOW_HEADERS, Some(EXPOSE_HEADERS));
+        let metrics = Metrics::new(registry.clone());
         RegistryService {
             registry,
-            inner: Arc::new(Inner { config, cors }),
+            inner: Arc::new(Inner {
+                config,
+                cors,
+                metrics,
+            }),
         }
     }
 
@@ -80,6 +91,8 @@ impl RegistryService {
             (&Method::GET, Route::Seed) => Ok(seed::list(registry)),
             (&Method::POST, Route::Seed) => seed::renew(registry, headers),
             (&Method::GET, Route::Health) => Ok(health()),
+            (&Method::GET, Route::Ready) => Ok(probes::ready(registry)),
+            (&Method::GET, Route::Metrics) => Ok(probes::metrics(&self.inner.metrics)),
             (&Method::GET, Route::Services) => Ok(api::index(registry)),
             (&Method::GET, Route::Service(service)) => api::list(registry, service, headers),
             (&Method::POST, Route::Instances(service)) => {
@@ -101,11 +114,16 @@ impl RegistryService {
 
 impl Handler for RegistryService {
     async fn handle(&self, request: Request<Incoming>) -> Reply {
+        let started = tokio::time::Instant::now();
+        let label = Route::parse(request.uri().path(), &self.inner.config.seed_path)
+            .map_or(RouteLabel::Other, Route::label);
         let origin = request.headers().get(ORIGIN).cloned();
         let mut response = self.route(request).await;
         self.inner
             .cors
             .apply(origin.as_ref(), response.headers_mut());
+        let metrics = &self.inner.metrics;
+        metrics.record(label, response.status(), started.elapsed());
         response
     }
 }

@@ -2,9 +2,10 @@
 //! matches `(method, route)` against.
 
 use percent_encoding::percent_decode_str;
-use rollcall_protocol::API_PREFIX;
+use rollcall_protocol::{API_PREFIX, METRICS_PATH, READY_PATH};
 
 use crate::error::{ApiError, ErrorFormat};
+use crate::metrics::RouteLabel;
 
 /// Liveness probe path.
 pub(super) const HEALTH_PATH: &str = "/healthz";
@@ -16,6 +17,10 @@ pub(super) enum Route<'a> {
     Seed,
     /// `/healthz`.
     Health,
+    /// `/readyz`.
+    Ready,
+    /// `/metrics`.
+    Metrics,
     /// `/v1/services`.
     Services,
     /// `/v1/services/{service}`.
@@ -34,8 +39,11 @@ impl<'a> Route<'a> {
         if path == seed_path {
             return Some(Route::Seed);
         }
-        if path == HEALTH_PATH {
-            return Some(Route::Health);
+        match path {
+            HEALTH_PATH => return Some(Route::Health),
+            READY_PATH => return Some(Route::Ready),
+            METRICS_PATH => return Some(Route::Metrics),
+            _ => {}
         }
         let rest = path.strip_prefix(API_PREFIX)?.strip_prefix("/services")?;
         if rest.is_empty() {
@@ -70,16 +78,34 @@ impl<'a> Route<'a> {
             Route::Seed => "GET, POST, OPTIONS",
             Route::Instances(_) => "POST, OPTIONS",
             Route::Instance(..) => "DELETE, OPTIONS",
-            Route::Health | Route::Services | Route::Service(_) | Route::Leases(_) => {
-                "GET, OPTIONS"
-            }
+            Route::Health
+            | Route::Ready
+            | Route::Metrics
+            | Route::Services
+            | Route::Service(_)
+            | Route::Leases(_) => "GET, OPTIONS",
+        }
+    }
+
+    /// The route as a metric label: its name, never its service or address.
+    pub(super) fn label(self) -> RouteLabel {
+        match self {
+            Route::Seed => RouteLabel::Seed,
+            Route::Health => RouteLabel::Health,
+            Route::Ready => RouteLabel::Ready,
+            Route::Metrics => RouteLabel::Metrics,
+            Route::Services => RouteLabel::Services,
+            Route::Service(_) => RouteLabel::Service,
+            Route::Instances(_) => RouteLabel::Instances,
+            Route::Instance(..) => RouteLabel::Instance,
+            Route::Leases(_) => RouteLabel::Leases,
         }
     }
 
     /// How this route writes errors.
     pub(super) fn error_format(self) -> ErrorFormat {
         match self {
-            Route::Seed | Route::Health => ErrorFormat::Text,
+            Route::Seed | Route::Health | Route::Ready | Route::Metrics => ErrorFormat::Text,
             _ => ErrorFormat::Json,
         }
     }
@@ -123,6 +149,8 @@ mod tests {
         let parse = |p| Route::parse(p, SEED);
         assert_eq!(parse(SEED), Some(Route::Seed));
         assert_eq!(parse("/healthz"), Some(Route::Health));
+        assert_eq!(parse("/readyz"), Some(Route::Ready));
+        assert_eq!(parse("/metrics"), Some(Route::Metrics));
         assert_eq!(parse("/v1/services"), Some(Route::Services));
         assert_eq!(parse("/v1/services/a"), Some(Route::Service("a")));
         assert_eq!(

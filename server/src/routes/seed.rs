@@ -4,18 +4,21 @@
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 use rollcall_protocol::{
-    DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, HEADER_TTL_MS, ProtocolError,
+    DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, HEADER_TTL_MS, HEADER_WARMING, ProtocolError,
 };
 
 use crate::http::{Reply, respond};
 use crate::{ApiError, Registry};
 
-/// `GET`: the list in `X-rpc-Servers`, empty body.
+/// `GET`: the list in `X-rpc-Servers`, empty body; while the registry warms up,
+/// also `X-rpc-Warming: true` (seed clients ignore it).
 pub(super) fn list(registry: &Registry) -> Reply {
     let mut response = respond::empty(StatusCode::OK);
-    response
-        .headers_mut()
-        .insert(HEADER_SERVERS, registry.servers_header(DEFAULT_SERVICE));
+    let headers = response.headers_mut();
+    headers.insert(HEADER_SERVERS, registry.servers_header(DEFAULT_SERVICE));
+    if registry.warming() {
+        headers.insert(HEADER_WARMING, HeaderValue::from_static("true"));
+    }
     response
 }
 

@@ -1,0 +1,84 @@
+//! The registry's own figures, read from [`Registry::stats`] on each scrape (one
+//! lock hold, at scrape time only) and written through prometheus-client.
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+
+use crate::Registry;
+
+/// Reads the registry when scraped.
+#[derive(Debug)]
+pub(super) struct RegistryCollector {
+    registry: Registry,
+}
+
+impl RegistryCollector {
+    pub(super) fn new(registry: Registry) -> RegistryCollector {
+        RegistryCollector { registry }
+    }
+}
+
+/// Gauges as prometheus-client takes them.
+fn gauge(value: usize) -> ConstGauge<i64> {
+    ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+impl Collector for RegistryCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let stats = self.registry.stats();
+        let gauges = [
+            (
+                "rollcall_instances",
+                "Alive instances, all services together.",
+                gauge(stats.instances),
+            ),
+            (
+                "rollcall_services",
+                "Services with at least one alive instance.",
+                gauge(stats.services),
+            ),
+            (
+                "rollcall_warming",
+                "1 while the registry warms up after its start, else 0.",
+                gauge(usize::from(stats.warming)),
+            ),
+        ];
+        for (name, help, value) in gauges {
+            value.encode(encoder.encode_descriptor(name, help, None, value.metric_type())?)?;
+        }
+        let counters = [
+            (
+                "rollcall_registrations",
+                "Registrations of instances not registered before.",
+                stats.registrations,
+            ),
+            (
+                "rollcall_renewals",
+                "Registrations of instances already registered (heartbeats).",
+                stats.renewals,
+            ),
+            (
+                "rollcall_deregistrations",
+                "Instances removed by a deregistration.",
+                stats.deregistrations,
+            ),
+            (
+                "rollcall_expirations",
+                "Instances removed because their TTL ran out.",
+                stats.expirations,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let counter = ConstCounter::new(value);
+            counter.encode(encoder.encode_descriptor(
+                name,
+                help,
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        Ok(())
+    }
+}
