@@ -1,8 +1,12 @@
 //! The registry over HTTP: the seed protocol, the JSON API, `/healthz` and CORS, as
 //! one [`Handler`] for the accept loop in [`serve`](crate::serve).
 //!
-//! Routing is a plain `match (method, route)`: `route` names the paths, `seed` and
-//! `api` answer them. Bodies, answers and CORS are the shared [`crate::http`]'s.
+//! Routing is a plain `match (method, route)`: `route` names the paths and says
+//! what each method on each reads or writes (`Route::access`), `seed` and `api`
+//! answer them. Before the match, every request passes two guards: a write (or a
+//! token) from a browser page must come from a CORS write origin, and the token
+//! check of [`crate::auth`]. Bodies, answers and CORS are the shared
+//! [`crate::http`]'s.
 
 mod api;
 mod route;
@@ -13,14 +17,15 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ORIGIN};
-use http::{HeaderValue, Method, Request, StatusCode};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
+use crate::auth::{Access, Scope};
 use crate::dashboard::Asset;
 use crate::error::ApiError;
-use crate::http::cors::Cors;
+use crate::http::cors::{self, Cors};
 use crate::http::{Reply, respond};
 use crate::serve::{Handler, Listener, serve};
 use crate::{HttpConfig, Registry};
@@ -29,8 +34,8 @@ use route::Route;
 /// Response headers a page may read: the seed's list, the granted TTL, the revision.
 const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, ETag";
 
-/// Request headers a page may send.
-const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match";
+/// Request headers a page may send (`Authorization` only from a write origin).
+const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match, Authorization";
 
 /// Answers the registry's routes over a [`Registry`]. Cheap to clone: one per
 /// connection.
@@ -47,9 +52,14 @@ struct Inner {
 }
 
 impl RegistryService {
-    /// Serves `registry` with `config`'s path, body limit and CORS origins.
+    /// Serves `registry` with `config`'s path, body limits, CORS origins and tokens.
     pub fn new(registry: Registry, config: HttpConfig) -> RegistryService {
-        let cors = Cors::new(&config.cors_origins, ALLOW_HEADERS, Some(EXPOSE_HEADERS));
+        let cors = Cors::new(
+            &config.cors_origins,
+            &config.cors_write_origins,
+            ALLOW_HEADERS,
+            Some(EXPOSE_HEADERS),
+        );
         RegistryService {
             registry,
             inner: Arc::new(Inner { config, cors }),
@@ -66,7 +76,7 @@ impl RegistryService {
         let path = parts.uri.path();
         let Some(route) = Route::parse(path, &self.inner.config.seed_path) else {
             let dashboard = self.inner.config.dashboard.as_ref();
-            if let (&Method::GET, Some(asset)) =
+            if let (&Method::GET | &Method::HEAD, Some(asset)) =
                 (&parts.method, dashboard.and_then(|d| d.get(path)))
             {
                 return asset_response(asset);
@@ -75,13 +85,25 @@ impl RegistryService {
         };
         let registry = &self.registry;
         let headers = &parts.headers;
+        let scope = match route.access(&parts.method) {
+            Some(access) => self.guard(access, headers),
+            None => Ok(Scope::All), // answered 405 below
+        };
+        let scope = match scope {
+            Ok(scope) => scope,
+            Err(error) => return error.to_response(route.error_format()),
+        };
         let answer = match (&parts.method, route) {
-            (&Method::OPTIONS, route) => Ok(self.inner.cors.preflight(route.allow())),
-            (&Method::GET, Route::Seed) => Ok(seed::list(registry)),
+            (&Method::OPTIONS, route) => (self.inner.cors)
+                .preflight(headers, route.allow())
+                .map_err(|origin| ApiError::OriginMayNotWrite { origin }),
+            (&Method::GET | &Method::HEAD, Route::Seed) => Ok(seed::list(registry)),
             (&Method::POST, Route::Seed) => seed::renew(registry, headers),
-            (&Method::GET, Route::Health) => Ok(health()),
-            (&Method::GET, Route::Services) => Ok(api::index(registry)),
-            (&Method::GET, Route::Service(service)) => api::list(registry, service, headers),
+            (&Method::GET | &Method::HEAD, Route::Health) => Ok(health()),
+            (&Method::GET | &Method::HEAD, Route::Services) => Ok(api::index(registry, &scope)),
+            (&Method::GET | &Method::HEAD, Route::Service(service)) => {
+                api::list(registry, service, headers)
+            }
             (&Method::POST, Route::Instances(service)) => {
                 let limit = self.inner.config.max_body_bytes;
                 let timeout = self.inner.config.body_read_timeout;
@@ -90,12 +112,27 @@ impl RegistryService {
             (&Method::DELETE, Route::Instance(service, addr)) => {
                 api::deregister(registry, service, addr)
             }
-            (&Method::GET, Route::Leases(service)) => api::leases(registry, service),
+            (&Method::GET | &Method::HEAD, Route::Leases(service)) => {
+                api::leases(registry, service)
+            }
             (_, route) => Err(ApiError::MethodNotAllowed {
                 allow: route.allow(),
             }),
         };
         answer.unwrap_or_else(|error| error.to_response(route.error_format()))
+    }
+
+    /// The two guards before a route answers: a page may write (or send a token)
+    /// only from a CORS write origin, and the token must allow `access`.
+    fn guard(&self, access: Access<'_>, headers: &HeaderMap) -> Result<Scope, ApiError> {
+        let origin = headers.get(ORIGIN);
+        let writes = access.is_write() || headers.contains_key(AUTHORIZATION);
+        if writes && !self.inner.cors.may_write(origin) {
+            return Err(ApiError::OriginMayNotWrite {
+                origin: cors::shown_origin(origin),
+            });
+        }
+        Ok(self.inner.config.auth.check(access, headers)?)
     }
 }
 

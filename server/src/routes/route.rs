@@ -1,9 +1,11 @@
 //! Which route a path names, and which methods it allows: the table the handler
 //! matches `(method, route)` against.
 
+use http::Method;
 use percent_encoding::percent_decode_str;
-use rollcall_protocol::API_PREFIX;
+use rollcall_protocol::{API_PREFIX, DEFAULT_SERVICE};
 
+use crate::auth::Access;
 use crate::error::{ApiError, ErrorFormat};
 
 /// Liveness probe path.
@@ -64,16 +66,35 @@ impl<'a> Route<'a> {
         }
     }
 
-    /// Methods this route answers, for `Allow` and CORS preflights.
+    /// Methods this route answers, for `Allow` and CORS preflights. Every route
+    /// that answers `GET` answers `HEAD` too.
     pub(super) fn allow(self) -> &'static str {
         match self {
-            Route::Seed => "GET, POST, OPTIONS",
+            Route::Seed => "GET, HEAD, POST, OPTIONS",
             Route::Instances(_) => "POST, OPTIONS",
             Route::Instance(..) => "DELETE, OPTIONS",
             Route::Health | Route::Services | Route::Service(_) | Route::Leases(_) => {
-                "GET, OPTIONS"
+                "GET, HEAD, OPTIONS"
             }
         }
+    }
+
+    /// What `method` on this route reads or writes: what the token check and the
+    /// CORS write check go by. `None` for a method the route does not answer (the
+    /// handler's `405`). A new route says here whether it reads or writes.
+    pub(super) fn access(self, method: &Method) -> Option<Access<'a>> {
+        let read = *method == Method::GET || *method == Method::HEAD;
+        Some(match self {
+            _ if *method == Method::OPTIONS => Access::Open,
+            Route::Health if read => Access::Open,
+            Route::Seed if read => Access::Read(DEFAULT_SERVICE),
+            Route::Seed if *method == Method::POST => Access::SeedWrite,
+            Route::Services if read => Access::Index,
+            Route::Service(service) | Route::Leases(service) if read => Access::Read(service),
+            Route::Instances(service) if *method == Method::POST => Access::Write(service),
+            Route::Instance(service, _) if *method == Method::DELETE => Access::Write(service),
+            _ => return None,
+        })
     }
 
     /// How this route writes errors.
@@ -148,6 +169,39 @@ mod tests {
         ] {
             assert_eq!(parse(missing), None, "{missing}");
         }
+    }
+
+    #[test]
+    fn every_route_declares_what_it_reads_or_writes() {
+        let access = |path, method| Route::parse(path, SEED).and_then(|r| r.access(&method));
+        assert_eq!(access(SEED, Method::GET), Some(Access::Read("default")));
+        assert_eq!(access(SEED, Method::HEAD), Some(Access::Read("default")));
+        assert_eq!(access(SEED, Method::POST), Some(Access::SeedWrite));
+        assert_eq!(access("/healthz", Method::HEAD), Some(Access::Open));
+        assert_eq!(access("/v1/services", Method::GET), Some(Access::Index));
+        assert_eq!(
+            access("/v1/services/a", Method::GET),
+            Some(Access::Read("a"))
+        );
+        assert_eq!(
+            access("/v1/services/a/leases", Method::HEAD),
+            Some(Access::Read("a"))
+        );
+        assert_eq!(
+            access("/v1/services/a/instances", Method::POST),
+            Some(Access::Write("a"))
+        );
+        assert_eq!(
+            access("/v1/services/a/instances/h:1", Method::DELETE),
+            Some(Access::Write("a"))
+        );
+        assert_eq!(
+            access("/v1/services/a/instances", Method::OPTIONS),
+            Some(Access::Open)
+        );
+        assert_eq!(access("/v1/services/a", Method::POST), None);
+        assert_eq!(access("/v1/services/a/instances", Method::GET), None);
+        assert_eq!(access(SEED, Method::DELETE), None);
     }
 
     #[test]
