@@ -49,7 +49,7 @@ struct ServeArgs {
     /// Path of the seed protocol.
     #[arg(long, env = "ROLLCALL_PATH", default_value = DEFAULT_PATH)]
     path: String,
-    /// Allowed CORS origin (repeatable; `*` for any).
+    /// Origins whose pages may read answers (CORS; repeatable; `*` for any).
     #[arg(long = "cors-origin", env = "ROLLCALL_CORS_ORIGIN", value_delimiter = ',', default_value = DEFAULT_CORS_ORIGIN)]
     cors_origins: Vec<String>,
     /// Largest request body, in bytes.
