@@ -85,11 +85,12 @@ impl RegistryService {
         };
         let registry = &self.registry;
         let headers = &parts.headers;
-        let scope = match route.access(&parts.method) {
-            Some(access) => self.guard(access, headers),
-            None => Ok(Scope::All), // answered 405 below
-        };
-        let scope = match scope {
+        let allow = route.allow();
+        let guarded = route
+            .access(&parts.method)
+            .ok_or(ApiError::MethodNotAllowed { allow })
+            .and_then(|access| self.guard(access, headers));
+        let scope = match guarded {
             Ok(scope) => scope,
             Err(error) => return error.to_response(route.error_format()),
         };

@@ -81,20 +81,27 @@ impl<'a> Route<'a> {
 
     /// What `method` on this route reads or writes: what the token check and the
     /// CORS write check go by. `None` for a method the route does not answer (the
-    /// handler's `405`). A new route says here whether it reads or writes.
+    /// handler's `405`). The match names every route, so a new one does not build
+    /// until it says here whether it reads or writes.
     pub(super) fn access(self, method: &Method) -> Option<Access<'a>> {
+        if *method == Method::OPTIONS {
+            return Some(Access::Open);
+        }
         let read = *method == Method::GET || *method == Method::HEAD;
-        Some(match self {
-            _ if *method == Method::OPTIONS => Access::Open,
-            Route::Health if read => Access::Open,
-            Route::Seed if read => Access::Read(DEFAULT_SERVICE),
-            Route::Seed if *method == Method::POST => Access::SeedWrite,
-            Route::Services if read => Access::Index,
-            Route::Service(service) | Route::Leases(service) if read => Access::Read(service),
-            Route::Instances(service) if *method == Method::POST => Access::Write(service),
-            Route::Instance(service, _) if *method == Method::DELETE => Access::Write(service),
-            _ => return None,
-        })
+        let post = *method == Method::POST;
+        match self {
+            Route::Health => read.then_some(Access::Open),
+            Route::Seed if read => Some(Access::Read(DEFAULT_SERVICE)),
+            Route::Seed => post.then_some(Access::SeedWrite),
+            Route::Services => read.then_some(Access::Index),
+            Route::Service(service) | Route::Leases(service) => {
+                read.then_some(Access::Read(service))
+            }
+            Route::Instances(service) => post.then_some(Access::Write(service)),
+            Route::Instance(service, _) => {
+                (*method == Method::DELETE).then_some(Access::Write(service))
+            }
+        }
     }
 
     /// How this route writes errors.
