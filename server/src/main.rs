@@ -176,7 +176,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         file: args.token_file,
         write_token: args.write_token,
     };
-    let auth = start_auth(&tokens, args.private_reads, args.seed_open)?;
+    let options = AuthOptions {
+        private_reads: args.private_reads,
+        seed_open: args.seed_open,
+    };
+    let auth = start_auth(&tokens, options)?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(
             TlsConfig::from_pem_files(cert, key).map_err(|e| format!("cannot serve HTTPS: {e}"))?,
@@ -230,20 +234,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
 /// Tokens from `tokens`, or off if none are configured. A token file that does
 /// not parse stops the start, naming its line.
-fn start_auth(tokens: &TokenSource, private_reads: bool, seed_open: bool) -> Result<Auth, String> {
-    if !tokens.is_configured() {
-        return Ok(Auth::off());
+fn start_auth(tokens: &TokenSource, options: AuthOptions) -> Result<Auth, String> {
+    let auth = tokens
+        .start(options)
+        .map_err(|e| format!("cannot start: {e}"))?;
+    if auth.is_on() {
+        info!(rules = auth.rule_count(), ?options, "tokens on");
+        if auth.rule_count() == 0 {
+            warn!("the token file has no rules: every write will be refused");
+        }
     }
-    let rules = tokens.load().map_err(|e| format!("cannot start: {e}"))?;
-    info!(rules = rules.len(), private_reads, seed_open, "tokens on");
-    if rules.is_empty() {
-        warn!("the token file has no rules: every write will be refused");
-    }
-    let options = AuthOptions {
-        private_reads,
-        seed_open,
-    };
-    Ok(Auth::tokens(rules, options))
+    Ok(auth)
 }
 
 /// Reads the token rules again on every SIGHUP. A file that does not parse is
@@ -260,9 +261,8 @@ async fn reload_on_hangup(auth: Auth, tokens: TokenSource) {
             }
         };
         while hangups.recv().await.is_some() {
-            match tokens.load().map(|rules| (rules.len(), auth.reload(rules))) {
-                Ok((count, Ok(()))) => info!(rules = count, "SIGHUP: token rules reloaded"),
-                Ok((_, Err(err))) => error!(%err, "SIGHUP: token rules not reloaded"),
+            match tokens.reload_into(&auth) {
+                Ok(count) => info!(rules = count, "SIGHUP: token rules reloaded"),
                 Err(err) => error!("SIGHUP: token rules not reloaded, the old ones stay: {err}"),
             }
         }

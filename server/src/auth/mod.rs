@@ -121,4 +121,6 @@ impl Auth {
 pub enum ReloadError {
     #[error("tokens are off: start the registry with a token file to reload one")]
     TokensOff,
+    #[error(transparent)]
+    Rules(#[from] RulesError),
 }

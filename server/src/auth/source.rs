@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use rollcall_protocol::Token;
 
 use super::rules::{Rules, RulesError};
+use super::{Auth, AuthOptions, ReloadError};
 
 /// The token file and the write token, as `rollcall serve` was given them.
 #[derive(Debug, Clone, Default)]
@@ -33,5 +34,26 @@ impl TokenSource {
             rules = rules.merge(Rules::write_all(token.clone()));
         }
         Ok(rules)
+    }
+}
+
+impl TokenSource {
+    /// The registry's tokens as configured: off if none are, else on with the
+    /// rules as they are now. A file that does not parse is an error naming its
+    /// line.
+    pub fn start(&self, options: AuthOptions) -> Result<Auth, RulesError> {
+        if !self.is_configured() {
+            return Ok(Auth::off());
+        }
+        Ok(Auth::tokens(self.load()?, options))
+    }
+
+    /// Reads the rules again into `auth` (on SIGHUP) and says how many there are
+    /// now. If they do not parse, `auth` keeps the rules it has.
+    pub fn reload_into(&self, auth: &Auth) -> Result<usize, ReloadError> {
+        let rules = self.load()?;
+        let count = rules.len();
+        auth.reload(rules)?;
+        Ok(count)
     }
 }
