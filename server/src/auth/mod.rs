@@ -95,11 +95,6 @@ impl Auth {
         self.shared.is_some()
     }
 
-    /// The options, if tokens are on.
-    pub fn options(&self) -> Option<AuthOptions> {
-        self.shared.as_ref().map(|s| s.options)
-    }
-
     /// Replaces the rules for every request from now on; requests already checked
     /// are not affected. Does nothing (and says so) when tokens are off: they
     /// cannot be turned on while serving.
