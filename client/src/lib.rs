@@ -6,10 +6,12 @@
 //!
 //! - [`protocol`]: paths, headers, defaults, JSON bodies and validation, with no I/O
 //!   (the `rollcall-protocol` crate, re-exported).
-//! - [`transport`]: the [`Transport`] trait (one HTTP exchange) and its implementations.
+//! - [`transport`]: the [`Transport`] trait (one HTTP exchange) and its implementations
+//!   (hyper natively, over HTTP or HTTPS; fetch in the browser).
 //! - [`rt`]: clock, sleep, spawn and [`Deadline`], from tokio natively.
 //! - [`RegistryClient`]: register, renew, deregister and list, over the seed's header
-//!   protocol or the JSON API ([`RegistryEndpoint`]).
+//!   protocol or the JSON API ([`RegistryEndpoint`]), with a bearer token if the
+//!   registry wants one.
 //! - [`Heartbeat`]: keeps one instance registered, the seed's `HeartBeat` with retries.
 //! - [`SelectMode`]: random, round-robin and weighted-random selection.
 //! - [`Discovery`]: [`MultiServersDiscovery`] (a fixed list) and [`RegistryDiscovery`]

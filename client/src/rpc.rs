@@ -1,5 +1,5 @@
-//! One RPC: JSON arguments `POST`ed to `http://{host:port}/_rpc_/call/{Service.Method}`,
-//! JSON reply back (see ARCHITECTURE.md, "RPC").
+//! One RPC: JSON arguments `POST`ed to `http://{host:port}/_rpc_/call/{Service.Method}`
+//! (or `https://`), JSON reply back (see ARCHITECTURE.md, "RPC").
 
 use std::future::Future;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
-use crate::protocol::{RPC_PATH_PREFIX, split_addr, validate_method};
+use crate::protocol::{call_url, validate_method};
 use crate::rt::Deadline;
 use crate::transport::{MaybeSend, Transport, TransportError};
 
@@ -25,6 +25,8 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct RpcClient<T> {
     transport: T,
     default_timeout: Duration,
+    /// Call servers whose address names no scheme over HTTPS.
+    https: bool,
 }
 
 impl<T: Transport> RpcClient<T> {
@@ -33,7 +35,17 @@ impl<T: Transport> RpcClient<T> {
         RpcClient {
             transport,
             default_timeout: DEFAULT_CALL_TIMEOUT,
+            https: false,
         }
+    }
+
+    /// Calls over HTTPS every server whose address does not say otherwise. An
+    /// address may always choose: `https@host:port` is called over HTTPS and
+    /// `http@host:port` over plain HTTP; a bare `host:port` or the seed's
+    /// `tcp@host:port` over plain HTTP unless this is set.
+    pub fn with_https(mut self) -> Self {
+        self.https = true;
+        self
     }
 
     /// Changes the longest a single call may take, whatever the deadline.
@@ -75,8 +87,7 @@ impl<T: Transport> RpcClient<T> {
         body: Bytes,
     ) -> Result<http::Request<Bytes>, Error> {
         validate_method(method)?;
-        let (_, host) = split_addr(addr);
-        let url = format!("http://{host}{RPC_PATH_PREFIX}{method}");
+        let url = call_url(addr, method, self.https);
         http::Request::post(url.as_str())
             .header(CONTENT_TYPE, "application/json")
             .body(body)
@@ -142,6 +153,32 @@ mod tests {
         let sent = &fake.requests()[0];
         assert_eq!(sent.uri(), "http://h:1/_rpc_/call/Foo.Sum");
         assert_eq!(sent.headers()[CONTENT_TYPE], "application/json");
+    }
+
+    #[tokio::test]
+    async fn https_by_address_or_by_default() {
+        let fake = FakeTransport::new(|_| Ok(json(200, &1)));
+        let plain = RpcClient::new(fake.clone());
+        let https = RpcClient::new(fake.clone()).with_https();
+        for (rpc, addr) in [(&plain, "https@h:1"), (&https, "h:2"), (&https, "http@h:3")] {
+            let _: i32 = rpc
+                .call(addr, "Foo.Sum", &(1, 2), Deadline::never())
+                .await
+                .expect("call");
+        }
+        let urls: Vec<String> = fake
+            .requests()
+            .iter()
+            .map(|r| r.uri().to_string())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://h:1/_rpc_/call/Foo.Sum",
+                "https://h:2/_rpc_/call/Foo.Sum",
+                "http://h:3/_rpc_/call/Foo.Sum"
+            ]
+        );
     }
 
     #[tokio::test]

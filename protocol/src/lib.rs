@@ -23,12 +23,14 @@
 //! - [`json`]: the JSON bodies both sides exchange.
 //! - [`validate`]: checks of what clients send, with [`ProtocolError`].
 //! - [`method`]: the `Service.Method` rule of RPC method names.
+//! - [`token`]: bearer tokens, for registries that let only some clients write.
 
 pub mod json;
 pub mod limits;
 pub mod method;
 pub mod paths;
 pub mod seed;
+pub mod token;
 pub mod validate;
 
 pub use json::{
@@ -40,10 +42,13 @@ pub use limits::{
     MAX_METADATA_VALUE_LEN, MAX_SERVICE_LEN, MAX_WEIGHT,
 };
 pub use method::validate_method;
-pub use paths::{API_PREFIX, METRICS_PATH, READY_PATH, RPC_PATH_PREFIX};
+pub use paths::{API_PREFIX, METRICS_PATH, READY_PATH, RPC_PATH_PREFIX, call_url};
 pub use seed::{
     DEFAULT_PATH, DEFAULT_REFRESH, DEFAULT_SERVICE, DEFAULT_TTL, HEADER_SERVER, HEADER_SERVERS,
     HEADER_TTL_MS, HEADER_WARMING, HEARTBEAT_MARGIN,
+};
+pub use token::{
+    AUTHORIZATION, BEARER, MAX_TOKEN_LEN, MIN_TOKEN_LEN, Token, parse_bearer, validate_token,
 };
 pub use validate::{
     ProtocolError, split_addr, validate_addr, validate_metadata, validate_service, validate_weight,

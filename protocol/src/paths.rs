@@ -12,6 +12,8 @@
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
+use crate::validate::split_addr;
+
 /// Path prefix of the JSON API.
 pub const API_PREFIX: &str = "/v1";
 
@@ -67,9 +69,41 @@ pub fn leases(service: &str) -> String {
     format!("{API_PREFIX}/services/{service}/leases")
 }
 
+/// The URL of a call of `method` on the server registered as `addr`. The seed's
+/// `proto@host:port` form may name the scheme: `https@host:port` is called over
+/// HTTPS and `http@host:port` over plain HTTP; any other protocol (the seed's
+/// `tcp@`) or none is called over HTTPS if `https_by_default`, else plain HTTP.
+pub fn call_url(addr: &str, method: &str, https_by_default: bool) -> String {
+    let (proto, host) = split_addr(addr);
+    let https = match proto {
+        Some("https") => true,
+        Some("http") => false,
+        _ => https_by_default,
+    };
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{host}{RPC_PATH_PREFIX}{method}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_address_names_the_scheme_of_a_call() {
+        assert_eq!(
+            call_url("tcp@h:1", "Foo.Sum", false),
+            "http://h:1/_rpc_/call/Foo.Sum"
+        );
+        assert_eq!(
+            call_url("https@h:1", "Foo.Sum", false),
+            "https://h:1/_rpc_/call/Foo.Sum"
+        );
+        assert_eq!(
+            call_url("http@h:1", "Foo.Sum", true),
+            "http://h:1/_rpc_/call/Foo.Sum"
+        );
+        assert_eq!(call_url("h:1", "A.b", true), "https://h:1/_rpc_/call/A.b");
+    }
 
     #[test]
     fn instance_path_escapes_what_a_segment_cannot_hold() {

@@ -20,6 +20,8 @@ pub enum ProtocolError {
     InvalidWeight,
     #[error("invalid method name {0:?}: want \"Service.Method\"")]
     InvalidMethod(String),
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
 }
 
 /// Checks an address as registered: 1 to [`MAX_ADDR_LEN`] bytes of printable ASCII,

@@ -10,6 +10,11 @@
 //! prints `serving <addr>` once it is registered-to-be, and runs until Ctrl-C or
 //! SIGTERM, when it deregisters. Methods, as in the seed: `Foo.Sum` answers
 //! `Num1 + Num2`; `Foo.Sleep` sleeps `Num1` seconds first.
+//!
+//! Browser pages may call them from the registry's origin (where the registry
+//! serves the dashboard) and from each `--allow-origin`: a demo's choice, so the
+//! dashboard can show calls. A real RPC host opens to no page unless it must.
+//! `--token` is sent with the heartbeats, for a registry with tokens on.
 
 #[path = "demo/foo.rs"]
 mod foo;
@@ -20,7 +25,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use clap::Parser;
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{Heartbeat, HeartbeatOptions, RegistryClient, RegistryEndpoint};
-use rollcall_protocol::RegisterRequest;
+use rollcall_protocol::{RegisterRequest, Token};
 use rollcall_server::{ConnOptions, serve};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -47,6 +52,13 @@ struct Args {
     /// absent); heartbeats follow from the granted TTL. Tests use a short one.
     #[arg(long)]
     ttl_ms: Option<u64>,
+    /// More origins whose pages may call the servers, besides the registry's own
+    /// (repeatable or comma-separated; `*` for any).
+    #[arg(long = "allow-origin", value_delimiter = ',')]
+    allow_origins: Vec<String>,
+    /// A write token for the registry, if it has tokens on.
+    #[arg(long, env = "ROLLCALL_DEMO_TOKEN", hide_env_values = true)]
+    token: Option<Token>,
 }
 
 #[tokio::main]
@@ -59,7 +71,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if args.ports.len() > args.names.len() {
         return Err("more --ports than --names".into());
     }
-    let methods = foo::foo_service()?;
+    // A demo's choice: pages of the registry's origin (the dashboard it serves)
+    // and of each --allow-origin may call these servers.
+    let mut methods = foo::foo_service()?.allow_origin(origin_of(&args.registry)?);
+    for origin in &args.allow_origins {
+        methods = methods.allow_origin(origin.as_str());
+    }
     let (stop, stopped) = watch::channel(false);
     let mut servers = Vec::new();
     let mut heartbeats = Vec::new();
@@ -80,7 +97,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         )));
 
         let endpoint = RegistryEndpoint::json(args.registry.as_str(), args.service.as_str());
-        let client = RegistryClient::new(HyperTransport::new(), endpoint);
+        let mut client = RegistryClient::new(HyperTransport::new(), endpoint);
+        if let Some(token) = &args.token {
+            client = client.with_token(token.clone());
+        }
         let request = RegisterRequest {
             addr: addr.clone(),
             metadata: [("name".to_owned(), name.clone())].into(),
@@ -108,6 +128,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
         server.await??;
     }
     Ok(())
+}
+
+/// The origin (`scheme://host:port`) of a URL such as `http://127.0.0.1:9999/x`.
+fn origin_of(url: &str) -> Result<String, Box<dyn Error>> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("--registry {url:?} is not an http(s):// URL"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    Ok(format!("{scheme}://{authority}"))
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM, the signal a test harness sends.

@@ -1,5 +1,5 @@
 //! What an operator can tune: the registry's TTL policy and limits, and the HTTP
-//! front's path, body limit, CORS origins and connection settings.
+//! front's path, body limits, CORS origins, tokens and connection settings.
 //!
 //! Every default is a named constant saying where it comes from, so `main.rs`, the
 //! tests and the simulator start from the same numbers.
@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use rollcall_protocol::{DEFAULT_PATH, DEFAULT_TTL};
 
+use crate::auth::Auth;
 use crate::dashboard::Dashboard;
 use crate::http::{DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES};
-use crate::serve::ConnOptions;
+use crate::serve::{ConnOptions, ConnOptionsError};
 
 /// Shortest TTL a client may ask for: below a second, heartbeats would flood the
 /// registry for no gain in freshness.
@@ -28,8 +29,12 @@ pub const DEFAULT_MAX_SERVICES: usize = 10_000;
 /// new instance answers `507 Insufficient Storage`; renewals still work.
 pub const DEFAULT_MAX_INSTANCES: usize = 1_000_000;
 
-/// CORS origin allowed by default: any, since the registry holds no credentials and
-/// the browser dashboard may be served from anywhere.
+/// Most bytes of metadata (keys and values together) one instance may carry: room
+/// for a dozen labels, while a million instances cannot take gigabytes through it.
+pub const DEFAULT_MAX_METADATA_BYTES: usize = 4096;
+
+/// CORS origin allowed to read by default: any, since lists are not secret unless
+/// reads are private, and the browser dashboard may be served from anywhere.
 pub const DEFAULT_CORS_ORIGIN: &str = "*";
 
 /// Longest TTL the registry can store (it keeps TTLs as `u32` milliseconds: about 49
@@ -51,6 +56,8 @@ pub struct RegistryConfig {
     pub max_services: usize,
     /// See [`DEFAULT_MAX_INSTANCES`].
     pub max_instances: usize,
+    /// See [`DEFAULT_MAX_METADATA_BYTES`].
+    pub max_metadata_bytes: usize,
     /// The epoch lists carry, telling clients a restarted registry from a changed
     /// one. `None` (the default) draws one at random when the registry starts; a
     /// simulation sets it from its seed.
@@ -68,15 +75,24 @@ impl Default for RegistryConfig {
             max_ttl: DEFAULT_MAX_TTL,
             max_services: DEFAULT_MAX_SERVICES,
             max_instances: DEFAULT_MAX_INSTANCES,
+            max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
             epoch: None,
             warmup: None,
         }
     }
 }
 
-/// Why a [`RegistryConfig`] cannot be used.
+/// Why a [`RegistryConfig`] or an [`HttpConfig`] cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
+    #[error("the {0} must be at least 1")]
+    ZeroLimit(&'static str),
+    #[error(
+        "{0:?} is not an origin: want `*` or scheme://host[:port], such as https://dash.example"
+    )]
+    BadOrigin(String),
+    #[error(transparent)]
+    Conn(#[from] ConnOptionsError),
     #[error("min TTL ({min:?}) is greater than max TTL ({max:?})")]
     MinAboveMax { min: Duration, max: Duration },
     #[error("min TTL must be at least 1 ms (0 means \"never expires\" and is only a default)")]
@@ -112,6 +128,15 @@ impl RegistryConfig {
     ///
     /// [`Registry::new`]: crate::Registry::new
     pub fn validate(&self) -> Result<(), ConfigError> {
+        for (limit, what) in [
+            (self.max_services, "service limit"),
+            (self.max_instances, "instance limit"),
+            (self.max_metadata_bytes, "metadata limit"),
+        ] {
+            if limit == 0 {
+                return Err(ConfigError::ZeroLimit(what));
+            }
+        }
         if self.min_ttl.is_zero() {
             return Err(ConfigError::ZeroMin);
         }
@@ -149,9 +174,17 @@ pub struct HttpConfig {
     /// How long a client may take to send a body once its headers arrived; slower
     /// bodies answer `408` ([`DEFAULT_BODY_READ_TIMEOUT`]).
     pub body_read_timeout: Duration,
-    /// Origins allowed by CORS: `["*"]` ([`DEFAULT_CORS_ORIGIN`]) answers any origin
-    /// with `*`; a list echoes a matching `Origin` (with `Vary: Origin`).
+    /// Origins whose pages may read answers (CORS): `["*"]` ([`DEFAULT_CORS_ORIGIN`])
+    /// answers any origin with `*`; a list echoes a matching `Origin` (with
+    /// `Vary: Origin`).
     pub cors_origins: Vec<String>,
+    /// Origins whose pages may write (register, deregister) or send a token: none by
+    /// default, so a page on another site can show the list but not change it. A
+    /// request that writes from any other `Origin` is refused with `403`, and so is
+    /// its preflight. `*` allows every page (only for closed networks).
+    pub cors_write_origins: Vec<String>,
+    /// Tokens: off by default ([`Auth::off`]).
+    pub auth: Auth,
     /// Header timeout and shutdown grace of the accept loop.
     pub conn: ConnOptions,
     /// The browser dashboard served at `/`, if one was loaded.
@@ -165,10 +198,51 @@ impl Default for HttpConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             cors_origins: vec![DEFAULT_CORS_ORIGIN.to_owned()],
+            cors_write_origins: Vec::new(),
+            auth: Auth::off(),
             conn: ConnOptions::default(),
             dashboard: None,
         }
     }
+}
+
+impl HttpConfig {
+    /// Refuses settings that would serve nobody (a zero body limit or timeout, bad
+    /// connection settings) and origins no browser could send.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_body_bytes == 0 {
+            return Err(ConfigError::ZeroLimit("body limit"));
+        }
+        if self.body_read_timeout.is_zero() {
+            return Err(ConfigError::ZeroLimit("body timeout"));
+        }
+        for origin in self.cors_origins.iter().chain(&self.cors_write_origins) {
+            if !is_origin(origin) {
+                return Err(ConfigError::BadOrigin(origin.clone()));
+            }
+        }
+        self.conn.validate()?;
+        Ok(())
+    }
+}
+
+/// Whether `origin` is `*` or what a browser sends in `Origin`:
+/// `scheme://host[:port]`, visible ASCII, no path.
+fn is_origin(origin: &str) -> bool {
+    if origin == "*" {
+        return true;
+    }
+    let Some((scheme, host)) = origin.split_once("://") else {
+        return false;
+    };
+    !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        && !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"/?#,".contains(&b))
 }
 
 #[cfg(test)]
@@ -230,8 +304,54 @@ mod tests {
         ));
         let huge = RegistryConfig {
             max_ttl: Duration::from_secs(100 * 24 * 3600),
-            ..base
+            ..base.clone()
         };
         assert!(matches!(huge.validate(), Err(ConfigError::TooLong(_))));
+        let no_room = RegistryConfig {
+            max_instances: 0,
+            ..base
+        };
+        assert_eq!(
+            no_room.validate(),
+            Err(ConfigError::ZeroLimit("instance limit"))
+        );
+    }
+
+    #[test]
+    fn refuses_http_settings_that_serve_nobody() {
+        assert_eq!(HttpConfig::default().validate(), Ok(()));
+        let zero_body = HttpConfig {
+            max_body_bytes: 0,
+            ..HttpConfig::default()
+        };
+        assert_eq!(
+            zero_body.validate(),
+            Err(ConfigError::ZeroLimit("body limit"))
+        );
+        let mut zero_header = HttpConfig::default();
+        zero_header.conn.header_read_timeout = Duration::ZERO;
+        assert_eq!(
+            zero_header.validate(),
+            Err(ConfigError::Conn(ConnOptionsError::ZeroHeaderTimeout))
+        );
+        for bad in [
+            "dash.example",
+            "https://",
+            "https://a/b",
+            "https://a b",
+            "*x",
+        ] {
+            let config = HttpConfig {
+                cors_write_origins: vec![bad.to_owned()],
+                ..HttpConfig::default()
+            };
+            assert!(config.validate().is_err(), "{bad}");
+        }
+        let fine = HttpConfig {
+            cors_origins: vec!["https://a.example".to_owned()],
+            cors_write_origins: vec!["http://127.0.0.1:8000".to_owned(), "*".to_owned()],
+            ..HttpConfig::default()
+        };
+        assert_eq!(fine.validate(), Ok(()));
     }
 }

@@ -7,10 +7,11 @@
 
 use std::time::Duration;
 
-use http::header::ALLOW;
+use http::header::{ALLOW, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use rollcall_protocol::{HEADER_SERVER, ProtocolError};
 
+use crate::auth::AuthError;
 use crate::http::{BodyError, Reply, respond};
 
 /// A refused request.
@@ -25,9 +26,18 @@ pub enum ApiError {
     /// The body is not the JSON expected; carries serde's reason.
     #[error("invalid JSON: {0}")]
     BadJson(String),
-    /// The body was too large, too slow, or broken.
+    /// The body was too large, too slow, broken, or not JSON where JSON is needed.
     #[error(transparent)]
     Body(#[from] BodyError),
+    /// The request's token is missing, unknown, or does not cover the service.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A page of an origin not allowed to write tried to (CORS write origins).
+    #[error("pages from {origin} may not write to this registry, nor send it a token")]
+    OriginMayNotWrite { origin: String },
+    /// An instance's metadata, keys and values together, over the configured total.
+    #[error("invalid metadata: {bytes} bytes of keys and values, more than the limit of {max}")]
+    MetadataTooLarge { bytes: usize, max: usize },
     /// A path segment with bad percent-encoding or that is not UTF-8.
     #[error("invalid percent-encoding in path")]
     BadPercentEncoding,
@@ -74,10 +84,13 @@ impl ApiError {
             | ApiError::MissingServerHeader
             | ApiError::BadJson(_)
             | ApiError::BadPercentEncoding
+            | ApiError::MetadataTooLarge { .. }
             | ApiError::TtlTooShort { .. }
             | ApiError::TtlTooLong { .. }
             | ApiError::TtlZeroNotAllowed { .. } => StatusCode::BAD_REQUEST,
             ApiError::Body(error) => error.status(),
+            ApiError::Auth(error) => error.status(),
+            ApiError::OriginMayNotWrite { .. } => StatusCode::FORBIDDEN,
             ApiError::NotRegistered { .. } | ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyServices { .. } | ApiError::TooManyInstances { .. } => {
@@ -86,7 +99,8 @@ impl ApiError {
         }
     }
 
-    /// The full response: status, body in `format`, and `Allow` for a 405.
+    /// The full response: status, body in `format`, `Allow` for a 405 and
+    /// `WWW-Authenticate` for a 401.
     pub fn to_response(&self, format: ErrorFormat) -> Reply {
         let message = self.to_string();
         let mut response = match format {
@@ -98,7 +112,17 @@ impl ApiError {
                 .headers_mut()
                 .insert(ALLOW, HeaderValue::from_static(allow));
         }
+        if let Some(challenge) = self.challenge() {
+            response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+        }
         response
+    }
+
+    fn challenge(&self) -> Option<HeaderValue> {
+        match self {
+            ApiError::Auth(error) => error.challenge(),
+            _ => None,
+        }
     }
 }
 

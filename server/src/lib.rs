@@ -7,19 +7,22 @@
 //!
 //! - [`Registry`]: the state, a cheap `Clone` handle: instances per service, their
 //!   leases, a deadline queue that expires them, and cached list snapshots.
-//! - [`RegistryConfig`]: default TTL and TTL bounds.
+//! - [`RegistryConfig`]: default TTL, TTL bounds and size limits.
 //! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API,
 //!   probes) over a [`Registry`], with its [`HttpConfig`].
 //! - `metrics`: what `/metrics` reports ([`RegistryStats`] and per-route requests),
 //!   owned by each [`RegistryService`].
+//! - [`Auth`]: bearer tokens ([`Rules`]), off by default, reloadable while serving.
 //! - `http`: what every handler shares: bounded body reads ([`BodyError`]), JSON and
 //!   error answers, the CORS policy.
 //! - [`ApiError`]: every refusal, mapped to its HTTP status.
-//! - [`serve`]: the accept loop, generic over its [`Listener`] and [`Handler`].
+//! - [`serve`]: the accept loop, generic over its [`Listener`] and [`Handler`], with
+//!   its connection limit, write timeout and optional TLS ([`TlsConfig`]).
 //! - [`RpcServer`]: a JSON-over-HTTP RPC host with typed `Service.Method` handlers.
 //! - [`Dashboard`]: the browser dashboard's files, served at `/` when loaded.
 //! - [`parse_duration`]: `30s`, `5m`, `0` as the CLI takes them.
 
+mod auth;
 mod config;
 mod dashboard;
 mod duration;
@@ -31,9 +34,10 @@ mod routes;
 mod rpc;
 mod serve;
 
+pub use auth::{Auth, AuthError, AuthOptions, Level, ReloadError, Rules, RulesError, TokenSource};
 pub use config::{
-    ConfigError, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL,
-    DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
+    ConfigError, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_METADATA_BYTES,
+    DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
 };
 pub use dashboard::{Asset, Dashboard};
 pub use duration::{DurationError, parse_duration};
@@ -43,5 +47,6 @@ pub use registry::{Registry, RegistryStats, Snapshot};
 pub use routes::{RegistryService, serve_registry};
 pub use rpc::{RpcError, RpcServer};
 pub use serve::{
-    ConnOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, Handler, Listener, serve,
+    ConnOptions, ConnOptionsError, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_SHUTDOWN_GRACE, DEFAULT_WRITE_TIMEOUT, Handler, Listener, TlsConfig, TlsError, serve,
 };

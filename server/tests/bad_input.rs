@@ -3,6 +3,7 @@
 pub mod common;
 
 use common::{Reply, TestServer};
+use rollcall_server::{Auth, AuthOptions, HttpConfig, RegistryConfig, Rules};
 
 /// One bad request and the status it must get.
 struct Case {
@@ -25,10 +26,21 @@ fn case(name: &'static str, method: &'static str, path: &str, body: &str, status
     }
 }
 
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
 fn register(name: &'static str, body: String, status: u16) -> Case {
     Case {
         body: body.into_bytes(),
+        headers: vec![(JSON.0, JSON.1.to_owned())],
         ..case(name, "POST", "/v1/services/echo/instances", "", status)
+    }
+}
+
+/// `base` with `headers` instead of its own.
+fn with_headers(base: Case, headers: &[(&'static str, &str)]) -> Case {
+    Case {
+        headers: headers.iter().map(|(n, v)| (*n, (*v).to_owned())).collect(),
+        ..base
     }
 }
 
@@ -226,22 +238,106 @@ fn cases() -> Vec<Case> {
         seed_post("seed: 256 bytes", Some(long_addr), 400),
         case("seed: PUT", "PUT", "/_rpc_/registry", "", 405),
         case("seed: DELETE", "DELETE", "/_rpc_/registry", "", 405),
+        case(
+            "HEAD a write route",
+            "HEAD",
+            "/v1/services/echo/instances",
+            "",
+            405,
+        ),
+        // A JSON write must say it is JSON: these are what a page sends unasked.
+        with_headers(
+            register(
+                "register as text/plain",
+                r#"{"addr":"a:9"}"#.to_owned(),
+                415,
+            ),
+            &[("Content-Type", "text/plain")],
+        ),
+        with_headers(
+            register("register as a form", r#"{"addr":"a:9"}"#.to_owned(), 415),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+        ),
+        with_headers(
+            register(
+                "register without a type",
+                r#"{"addr":"a:9"}"#.to_owned(),
+                415,
+            ),
+            &[],
+        ),
+        register(
+            "metadata over 4096 bytes in all",
+            format!(
+                r#"{{"addr":"a:9","metadata":{{"a":"{v}","b":"{v}","c":"{v}","d":"{v}","e":"{v}"}}}}"#,
+                v = "v".repeat(1000)
+            ),
+            400,
+        ),
+        // Pages of other origins may read, not write (no --cors-write-origin).
+        with_headers(
+            register("register from a page", r#"{"addr":"a:9"}"#.to_owned(), 403),
+            &[JSON, ("Origin", "https://evil.example")],
+        ),
+        with_headers(
+            register(
+                "simple-request register from a page",
+                r#"{"addr":"a:9"}"#.to_owned(),
+                403,
+            ),
+            &[
+                ("Content-Type", "text/plain"),
+                ("Origin", "https://evil.example"),
+            ],
+        ),
+        with_headers(
+            seed_post("seed: heartbeat from a page", Some("a:9".to_owned()), 403),
+            &[("X-rpc-Server", "a:9"), ("Origin", "null")],
+        ),
+        with_headers(
+            case(
+                "DELETE from a page",
+                "DELETE",
+                "/v1/services/echo/instances/a:1",
+                "",
+                403,
+            ),
+            &[("Origin", "https://evil.example")],
+        ),
+        with_headers(
+            case("token from a page", "GET", "/v1/services", "", 403),
+            &[
+                ("Origin", "https://evil.example"),
+                ("Authorization", "Bearer x"),
+            ],
+        ),
+        with_headers(
+            case(
+                "write preflight from a page",
+                "OPTIONS",
+                "/v1/services/echo/instances",
+                "",
+                403,
+            ),
+            &[
+                ("Origin", "https://evil.example"),
+                ("Access-Control-Request-Method", "POST"),
+            ],
+        ),
     ]
 }
 
-/// Everything observable about the registry.
-async fn observe(server: &TestServer) -> (u64, usize, Vec<u8>, Vec<u8>, Option<String>, String) {
-    let echo = server.get("/v1/services/echo").await;
-    let default = server.get("/v1/services/default").await;
-    let seed = server.get("/_rpc_/registry").await;
-    let index = server.get("/v1/services").await;
+/// Everything observable about the registry, read from it directly (so the same
+/// check works where reads over HTTP need a token).
+async fn observe(server: &TestServer) -> impl PartialEq + std::fmt::Debug {
+    let registry = &server.registry;
     (
-        server.registry.revision(),
-        server.registry.len(),
-        echo.body,
-        default.body,
-        seed.header("X-rpc-Servers").map(str::to_owned),
-        index.text(),
+        registry.revision(),
+        registry.len(),
+        registry.list("echo").body().clone(),
+        registry.list("default").body().clone(),
+        registry.servers_header("default"),
+        registry.index(),
     )
 }
 
@@ -252,27 +348,35 @@ async fn send(server: &TestServer, case: &Case) -> Reply {
         .await
 }
 
-#[tokio::test]
-async fn bad_requests_get_their_status_and_change_nothing() {
-    let server = TestServer::start().await;
-    server
-        .post_json(
+/// Registers `echo` `a:1` and seed `b:1`, then sends every case: each must get
+/// its status and leave the registry as it was.
+async fn check_table(server: &TestServer, cases: &[Case], token: &str) {
+    let auth = format!("Bearer {token}");
+    let reply = server
+        .send(
+            "POST",
             "/v1/services/echo/instances",
-            r#"{"addr":"a:1","metadata":{"k":"v"},"weight":5}"#,
+            &[JSON, ("Authorization", &auth)],
+            br#"{"addr":"a:1","metadata":{"k":"v"},"weight":5}"#,
         )
         .await;
-    server
-        .send("POST", "/_rpc_/registry", &[("X-rpc-Server", "b:1")], b"")
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let reply = server
+        .send(
+            "POST",
+            "/_rpc_/registry",
+            &[("X-rpc-Server", "b:1"), ("Authorization", &auth)],
+            b"",
+        )
         .await;
-    let before = observe(&server).await;
-    assert_eq!((before.0, before.1), (2, 2));
-    let cases = cases();
-    assert!(cases.len() >= 20);
-    for case in &cases {
-        let reply = send(&server, case).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let before = observe(server).await;
+    assert_eq!((server.registry.revision(), server.registry.len()), (2, 2));
+    for case in cases {
+        let reply = send(server, case).await;
         assert_eq!(reply.status, case.status, "{}: {}", case.name, reply.text());
         assert_eq!(
-            observe(&server).await,
+            observe(server).await,
             before,
             "{} changed the registry",
             case.name
@@ -281,11 +385,154 @@ async fn bad_requests_get_their_status_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn bad_requests_get_their_status_and_change_nothing() {
+    let server = TestServer::start().await;
+    let cases = cases();
+    assert!(cases.len() >= 20);
+    // Tokens are off: the token sent is ignored.
+    check_table(&server, &cases, WRITER).await;
+}
+
+/// Writes `echo` and `default`.
+const WRITER: &str = "writer-0123456789abcdef";
+/// Reads everything.
+const READER: &str = "reader-0123456789abcdef";
+
+/// Requests refused for their token, on a registry with tokens and private reads.
+fn token_cases() -> Vec<Case> {
+    let bearer = |token: &str| format!("Bearer {token}");
+    let json_with = |auth: Option<String>| {
+        let mut headers = vec![(JSON.0, JSON.1.to_owned())];
+        headers.extend(auth.map(|a| ("Authorization", a)));
+        headers
+    };
+    let register_as = |name, auth: Option<String>, status| Case {
+        headers: json_with(auth),
+        ..register(name, r#"{"addr":"a:9"}"#.to_owned(), status)
+    };
+    let with_auth = |base: Case, auth: String| Case {
+        headers: base
+            .headers
+            .into_iter()
+            .chain([("Authorization", auth)])
+            .collect(),
+        ..base
+    };
+    vec![
+        register_as("register without a token", None, 401),
+        register_as(
+            "register with an unknown token",
+            Some(bearer("guess-0123456789abcdef")),
+            401,
+        ),
+        register_as("register with a read token", Some(bearer(READER)), 403),
+        register_as(
+            "register with a Basic header",
+            Some("Basic d3JpdGVyOng=".to_owned()),
+            401,
+        ),
+        Case {
+            path: "/v1/services/other/instances".to_owned(),
+            ..register_as(
+                "register in an uncovered service",
+                Some(bearer(WRITER)),
+                403,
+            )
+        },
+        seed_post(
+            "seed: heartbeat without a token",
+            Some("c:1".to_owned()),
+            401,
+        ),
+        with_auth(
+            seed_post(
+                "seed: heartbeat with a read token",
+                Some("c:1".to_owned()),
+                403,
+            ),
+            bearer(READER),
+        ),
+        case(
+            "DELETE without a token",
+            "DELETE",
+            "/v1/services/echo/instances/a:1",
+            "",
+            401,
+        ),
+        with_auth(
+            case(
+                "DELETE with a read token",
+                "DELETE",
+                "/v1/services/echo/instances/a:1",
+                "",
+                403,
+            ),
+            bearer(READER),
+        ),
+        case("list without a token", "GET", "/v1/services/echo", "", 401),
+        case(
+            "leases without a token",
+            "GET",
+            "/v1/services/echo/leases",
+            "",
+            401,
+        ),
+        case("index without a token", "GET", "/v1/services", "", 401),
+        case(
+            "seed: list without a token",
+            "GET",
+            "/_rpc_/registry",
+            "",
+            401,
+        ),
+        // A good token does not lift the other rules.
+        with_auth(
+            register(
+                "text/plain with a token",
+                r#"{"addr":"a:9"}"#.to_owned(),
+                415,
+            ),
+            bearer(WRITER),
+        )
+        .with_type("text/plain"),
+    ]
+}
+
+impl Case {
+    fn with_type(mut self, content_type: &str) -> Case {
+        for (name, value) in &mut self.headers {
+            if *name == JSON.0 {
+                *value = content_type.to_owned();
+            }
+        }
+        self
+    }
+}
+
+#[tokio::test]
+async fn token_refusals_get_their_status_and_change_nothing() {
+    let rules = Rules::parse(&format!(
+        "{WRITER} write echo\n{WRITER} write default\n{READER} read *\n"
+    ))
+    .expect("rules");
+    let options = AuthOptions {
+        private_reads: true,
+        seed_open: false,
+    };
+    let http = HttpConfig {
+        auth: Auth::tokens(rules, options),
+        ..HttpConfig::default()
+    };
+    let server = TestServer::with(RegistryConfig::default(), http).await;
+    check_table(&server, &token_cases(), WRITER).await;
+}
+
+#[tokio::test]
 async fn a_chunked_body_over_the_limit_is_413() {
     let server = TestServer::start().await;
     let chunk = "x".repeat(60_000);
     let body = format!(r#"{{"addr":"a:1","metadata":{{"k":"{chunk}{chunk}"}}}}"#);
-    let mut raw = b"POST /v1/services/echo/instances HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut raw = b"POST /v1/services/echo/instances HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     raw.extend_from_slice(format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len()).as_bytes());
     let reply = server.send_raw(&raw).await;
     assert_eq!(reply.status, 413, "{}", reply.text());

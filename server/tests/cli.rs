@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::TestServer;
 use rollcall_protocol::{InstanceList, RegisterRequest, ServiceIndex};
+use rollcall_server::{Auth, AuthOptions, HttpConfig, RegistryConfig, Rules};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -240,4 +241,56 @@ async fn failures_are_one_line_and_a_non_zero_exit() {
     .await;
     assert_eq!(usage.status.code(), Some(2));
     assert!(text(&usage.stderr).contains("expected KEY=VALUE"));
+}
+
+#[tokio::test]
+async fn commands_send_the_token_they_are_given() {
+    const WRITER: &str = "cli-writer-0123456789abcdef";
+    let rules = Rules::parse(&format!("{WRITER} write *\n")).expect("rules");
+    let options = AuthOptions {
+        private_reads: true,
+        seed_open: false,
+    };
+    let http = HttpConfig {
+        auth: Auth::tokens(rules, options),
+        ..HttpConfig::default()
+    };
+    let server = TestServer::with(RegistryConfig::default(), http).await;
+
+    let refused = run(&url(&server), &["deregister", "echo", "a:1"]).await;
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert!(stderr.contains("refused (401)"), "{stderr}");
+
+    let with_token = |args: &[&str]| {
+        let mut command = rollcall(&url(&server), args);
+        command.env("ROLLCALL_TOKEN", WRITER);
+        command.output()
+    };
+    server
+        .registry
+        .register("echo", request("a:1", 1))
+        .expect("register");
+    let listed = tokio::time::timeout(PATIENCE, with_token(&["list", "echo", "--json"]))
+        .await
+        .expect("in time")
+        .expect("ran");
+    assert!(listed.status.success(), "{listed:?}");
+    let list: InstanceList = serde_json::from_slice(&listed.stdout).expect("json");
+    assert_eq!(list.instances.len(), 1);
+    let removed = tokio::time::timeout(PATIENCE, with_token(&["deregister", "echo", "a:1"]))
+        .await
+        .expect("in time")
+        .expect("ran");
+    assert!(removed.status.success(), "{removed:?}");
+    assert!(server.registry.is_empty());
+
+    // A CA file that cannot be read is refused before anything is sent.
+    let bad_ca = run(
+        &url(&server),
+        &["list", "--ca-file", "/no/such/ca.pem", "--token", WRITER],
+    )
+    .await;
+    assert_eq!(bad_ca.status.code(), Some(1));
+    assert!(text(&bad_ca.stderr).contains("--ca-file"), "{bad_ca:?}");
 }

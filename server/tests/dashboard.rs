@@ -37,8 +37,12 @@ async fn serves_the_bundle_at_root_and_keeps_the_api() {
     let wasm = server.get("/web_demo_bg.wasm").await;
     assert_eq!(wasm.status, 200);
     assert_eq!(wasm.header("content-type"), Some("application/wasm"));
+    let head = server.send("HEAD", "/web_demo_bg.wasm", &[], b"").await;
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("8"));
+    assert!(head.body.is_empty());
 
-    // The API and the seed path still answer; unknown files are 404; only GET.
+    // The API and the seed path still answer; unknown files are 404; only GET/HEAD.
     assert_eq!(server.get("/v1/services").await.status, 200);
     assert_eq!(server.get("/_rpc_/registry").await.status, 200);
     assert_eq!(server.get("/missing.js").await.status, 404);

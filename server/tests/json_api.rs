@@ -238,14 +238,30 @@ async fn the_index_lists_services_sorted() {
     assert_eq!(summary, [("alpha", 3, 2), ("zeta", 1, 1)]);
 }
 
+/// A body a page may send across origins without asking (`text/plain`) is refused
+/// even when it parses: a write must declare JSON. The reason says what to send.
 #[tokio::test]
-async fn text_plain_bodies_are_accepted_if_they_parse() {
+async fn only_bodies_declared_json_are_read() {
     let server = TestServer::start().await;
     let reply = server
         .send(
             "POST",
             INSTANCES,
             &[("Content-Type", "text/plain;charset=UTF-8")],
+            br#"{"addr":"a:1"}"#,
+        )
+        .await;
+    assert_eq!(reply.status, 415);
+    assert_eq!(
+        reply.error(),
+        "Content-Type must be application/json (got text/plain;charset=UTF-8)"
+    );
+    assert!(server.registry.is_empty());
+    let reply = server
+        .send(
+            "POST",
+            INSTANCES,
+            &[("Content-Type", "application/json; charset=utf-8")],
             br#"{"addr":"a:1"}"#,
         )
         .await;
@@ -299,4 +315,36 @@ async fn a_restarted_registry_never_answers_the_old_runs_etag() {
     let list: InstanceList = reply.json();
     assert_eq!((list.revision, list.instances[0].addr.as_str()), (1, "b:1"));
     assert!(list.epoch < 1 << 53, "epochs stay exact in JavaScript");
+}
+
+/// Every route that answers `GET` answers `HEAD` with the same status and headers
+/// and no body.
+#[tokio::test]
+async fn head_answers_every_get_route() {
+    let server = TestServer::start().await;
+    server.post_json(INSTANCES, r#"{"addr":"a:1"}"#).await;
+    for path in [
+        "/healthz",
+        "/_rpc_/registry",
+        "/v1/services",
+        "/v1/services/echo",
+        "/v1/services/echo/leases",
+    ] {
+        let get = server.get(path).await;
+        let head = server.send("HEAD", path, &[], b"").await;
+        assert_eq!((head.status, get.status), (200, 200), "{path}");
+        assert!(head.body.is_empty(), "{path}");
+        for header in ["content-type", "etag", "x-rpc-servers"] {
+            assert_eq!(head.header(header), get.header(header), "{path} {header}");
+        }
+        // A length is sent when there is a body to measure (hyper leaves out a zero).
+        if !get.body.is_empty() {
+            let length = get.body.len().to_string();
+            assert_eq!(
+                head.header("content-length"),
+                Some(length.as_str()),
+                "{path}"
+            );
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! Configured limits: body size, instance and service counts, and connection
-//! timeouts (slow headers, idle keep-alive) with the client's pool around them.
+//! Configured limits: body size, metadata bytes, instance and service counts, and
+//! connection timeouts (slow headers, idle keep-alive) with the client's pool
+//! around them. Connections at once and slow readers: `connections.rs`.
 
 pub mod common;
 
@@ -166,4 +167,35 @@ async fn reads_succeed_across_the_servers_idle_timeout() {
         let offset = Duration::from_micros(round % 5 * 100);
         tokio::time::sleep(idle + offset - Duration::from_micros(200)).await;
     }
+}
+
+/// Metadata over the total byte limit is refused with the reason, for a new
+/// instance and for a renewal, and nothing changes.
+#[tokio::test]
+async fn metadata_over_its_byte_limit_is_refused() {
+    let config = rollcall_server::RegistryConfig {
+        max_metadata_bytes: 10,
+        ..Default::default()
+    };
+    let server = TestServer::with(config, Default::default()).await;
+    let path = "/v1/services/echo/instances";
+    // "zone" + "eu-1-a" = 10 bytes: at the limit.
+    let fits = server
+        .post_json(path, r#"{"addr":"a:1","metadata":{"zone":"eu-1-a"}}"#)
+        .await;
+    assert_eq!(fits.status, 201, "{}", fits.text());
+    let revision = server.registry.revision();
+    for addr in ["a:1", "a:2"] {
+        let body = format!(r#"{{"addr":"{addr}","metadata":{{"zone":"eu-1-ab"}}}}"#);
+        let over = server.post_json(path, &body).await;
+        assert_eq!(over.status, 400, "{addr}");
+        assert_eq!(
+            over.error(),
+            "invalid metadata: 11 bytes of keys and values, more than the limit of 10"
+        );
+    }
+    assert_eq!(server.registry.revision(), revision);
+    let listed: rollcall_protocol::InstanceList = server.get("/v1/services/echo").await.json();
+    assert_eq!(listed.instances.len(), 1);
+    assert_eq!(listed.instances[0].metadata["zone"], "eu-1-a");
 }

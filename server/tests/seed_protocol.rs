@@ -77,7 +77,7 @@ async fn other_methods_are_405_with_allow() {
         assert_eq!(reply.status, 405, "{method}");
         assert_eq!(
             reply.header("Allow"),
-            Some("GET, POST, OPTIONS"),
+            Some("GET, HEAD, POST, OPTIONS"),
             "{method}"
         );
     }

@@ -2,7 +2,7 @@
 //
 // The test starts its own registry and demo servers from the binaries it is given,
 // with a short TTL, so it can kill one server and watch it expire, then kill the
-// registry and watch the list go stale:
+// registry and watch the list go stale, then read a registry with tokens on:
 //
 //   ROLLCALL_BIN=target/debug/rollcall \
 //   DEMO_SERVERS_BIN=target/debug/examples/demo_servers \
@@ -142,16 +142,21 @@ before(async () => {
   await waitForHttp(`${ctx.registryUrl}/v1/services`, ctx.registry);
 
   if (env.ROLLCALL_DASHBOARD_FLAG) {
+    ctx.pageOrigin = ctx.registryUrl;
     ctx.pageUrl = `${ctx.registryUrl}/`;
   } else {
     ctx.static = await serveDirectory(dashboardDir);
-    const origin = `http://127.0.0.1:${ctx.static.address().port}`;
-    ctx.pageUrl = `${origin}/?registry=${encodeURIComponent(ctx.registryUrl)}`;
+    ctx.pageOrigin = `http://127.0.0.1:${ctx.static.address().port}`;
+    ctx.pageUrl = `${ctx.pageOrigin}/?registry=${encodeURIComponent(ctx.registryUrl)}`;
   }
+  ctx.rollcall = rollcall;
+  ctx.demoServers = demoServers;
 
-  // One process per server, so one can be killed alone.
+  // One process per server, so one can be killed alone. The page may call them
+  // (RPC hosts let no page call unless told which).
   const demo = (name) => start(name, demoServers, [
     '--registry', ctx.registryUrl, '--names', name, '--ttl-ms', String(TTL_MS),
+    '--allow-origin', ctx.pageOrigin,
   ]);
   ctx.keep = demo('foo-1');
   ctx.kill = demo('foo-2');
@@ -256,6 +261,40 @@ test('the dashboard', async (t) => {
     assert.equal(await page.textContent('#registry-error'), '');
     assert.match(await page.textContent('#services'), /not answered/);
     assert.match(page.url(), /registry=http%3A%2F%2F127\.0\.0\.1%3A9/);
+  });
+
+  await t.test('a registry with tokens is read with the token, kept for the tab only', async () => {
+    const token = 'e2e-token-0123456789abcdef';
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    // Reads need a token; this page's origin may send one (a write origin).
+    const registry = start('registry-tokens', ctx.rollcall, [
+      'serve', '--listen', `127.0.0.1:${port}`, '--write-token', token, '--private-reads',
+      '--cors-write-origin', ctx.pageOrigin,
+    ]);
+    await waitForHttp(`${url}/healthz`, registry);
+    const server = start('foo-3', ctx.demoServers, [
+      '--registry', url, '--names', 'foo-3', '--token', token, '--allow-origin', ctx.pageOrigin,
+    ]);
+    const [addr] = await linesFrom(server, 'serving ', 1);
+
+    await page.fill('#registry-url', url);
+    await page.fill('#registry-token', '');
+    await page.click('#registry-btn');
+    await page.waitForSelector('#status.error', { timeout: UI_TIMEOUT_MS });
+    assert.match(await page.textContent('#status'), /needs a read token/);
+
+    await page.fill('#registry-token', 'short');
+    await page.click('#registry-btn');
+    assert.match(await page.textContent('#registry-error'), /shorter than 16/);
+
+    await page.fill('#registry-token', token);
+    await page.click('#registry-btn');
+    await page.waitForSelector(instance(addr), { timeout: UI_TIMEOUT_MS });
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('rollcall-token')), token);
+    assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
+    assert.ok(!page.url().includes(token), 'the token is not in the address');
+    await page.screenshot({ path: path.join(OUT_DIR, 'dashboard-token.png'), fullPage: true });
   });
 
   assert.deepEqual(ctx.pageErrors, [], 'no uncaught errors or panics in the page');

@@ -1,9 +1,17 @@
 //! Which registry the page talks to: `?registry=<url>` in the page's address, else
-//! the page's own origin (the registry serves the dashboard at `/`).
+//! the page's own origin (the registry serves the dashboard at `/`); and the token
+//! it sends, if the registry wants one.
 //!
-//! A registry on another origin works too, provided it answers CORS (rollcall's does).
+//! A registry on another origin works too, provided it answers CORS (rollcall's does;
+//! to send a token from another origin, the page's origin must be one of the
+//! registry's `--cors-write-origin`s).
+//!
+//! The token is kept for the browser tab only (`sessionStorage` under
+//! [`TOKEN_STORAGE_KEY`]), never in `localStorage` or the address, so it leaves with
+//! the tab and never lands in a shared link or the history.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use rollcall_protocol::Token;
 
 /// What a query value escapes: everything but RFC 3986's unreserved characters, so
 /// `127.0.0.1` stays readable in the address bar while `&`, `=`, `/`, `:` are escaped.
@@ -15,6 +23,19 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// The query parameter that names the registry.
 pub const REGISTRY_PARAM: &str = "registry";
+
+/// Where the tab keeps the token (`sessionStorage`).
+pub const TOKEN_STORAGE_KEY: &str = "rollcall-token";
+
+/// The token typed in the page: none if the field is blank, else a valid token or
+/// the reason it is not one (never repeating it).
+pub fn token_from_field(text: &str) -> Result<Option<Token>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    Token::new(text).map(Some).map_err(|e| e.to_string())
+}
 
 /// The registry's base URL for a page at `origin` whose query string is `search`
 /// (`location.search`, with or without its leading `?`).
@@ -119,6 +140,19 @@ mod tests {
             normalize(" https://h:1/api/ "),
             Ok("https://h:1/api".to_owned())
         );
+    }
+
+    #[test]
+    fn a_blank_token_field_is_no_token() {
+        assert!(matches!(token_from_field("  "), Ok(None)));
+        let token = token_from_field(" s3cret-0123456789abcdef ").expect("valid");
+        assert_eq!(
+            token.map(|t| t.expose().to_owned()).as_deref(),
+            Some("s3cret-0123456789abcdef")
+        );
+        let short = token_from_field("s3cret").expect_err("too short");
+        assert_eq!(short, "invalid token: shorter than 16 characters");
+        assert!(!short.contains("s3cret"));
     }
 
     #[test]

@@ -102,22 +102,37 @@ pub fn browser_tests(root: &Path) -> Result<(), String> {
 
 /// `cargo test -p rollcall-client --target wasm32-unknown-unknown` with a registry
 /// and demo servers running; they are stopped when this returns.
+///
+/// The test page is served by wasm-bindgen-test-runner on a port chosen here
+/// (`WASM_BINDGEN_TEST_ADDRESS`), so its origin is known: the registry lets that
+/// origin write (`--cors-write-origin`: the tests register and deregister) and the
+/// demo servers let it call (`--allow-origin`). Every other page may only read.
 fn client_in_browser(rollcall: &Path, demo_servers: &Path, logs: &Path) -> Result<(), String> {
     let mut processes = Processes::default();
     let port = free_loopback_port()?;
     let listen = format!("127.0.0.1:{port}");
     let registry = format!("http://{listen}");
+    let page_address = format!("127.0.0.1:{}", free_loopback_port()?);
+    let page_origin = format!("http://{page_address}");
     let mut serve = Command::new(rollcall);
-    serve.args(["serve", "--listen", &listen]);
+    serve.args([
+        "serve",
+        "--listen",
+        &listen,
+        "--cors-write-origin",
+        &page_origin,
+    ]);
     processes.start_logged(serve, &logs.join("registry.log"))?;
     processes.wait_for_port(port)?;
     let mut demo = Command::new(demo_servers);
     demo.args(["--registry", &registry, "--names", "foo-1,foo-2"]);
+    demo.args(["--allow-origin", &page_origin]);
     let addrs = processes.start_until_lines(demo, "serving ", 2)?;
-    eprintln!("registry {registry}, demo servers {addrs:?}");
+    eprintln!("registry {registry}, demo servers {addrs:?}, test page {page_origin}");
     run(
         cmd::cargo(["test", "-p", "rollcall-client", "--target", WASM_TARGET])
             .env("CHROMEDRIVER", CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_ADDRESS", &page_address)
             .env("ROLLCALL_TEST_REGISTRY", &registry),
     )
 }

@@ -173,3 +173,54 @@ async fn requests_time_out() {
     let err = client.list(None).await.expect_err("timeout");
     assert!(err.is_timeout(), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_token_goes_with_every_request_and_never_into_debug() {
+    let fake = FakeTransport::new(|r| {
+        Ok(match *r.method() {
+            Method::POST => json(
+                201,
+                &RegisterResponse {
+                    service: "s".into(),
+                    addr: "h:1".into(),
+                    ttl_ms: 1000,
+                    created: true,
+                    revision: 1,
+                },
+            ),
+            Method::DELETE => reply(204, &[], ""),
+            _ => json(
+                200,
+                &InstanceList {
+                    service: "s".into(),
+                    epoch: 1,
+                    revision: 1,
+                    warming: false,
+                    instances: Vec::new(),
+                },
+            ),
+        })
+    });
+    let secret = "s3cret-0123456789abcdef";
+    let client = RegistryClient::new(fake.clone(), RegistryEndpoint::json("http://r", "s"))
+        .with_token(Token::new(secret).expect("token"));
+    client.register(&req("h:1")).await.expect("register");
+    client.list(None).await.expect("list");
+    client.deregister("h:1").await.expect("deregister");
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 3);
+    for request in &sent {
+        assert_eq!(
+            request.headers()[AUTHORIZATION],
+            "Bearer s3cret-0123456789abcdef",
+            "{} {}",
+            request.method(),
+            request.uri()
+        );
+    }
+    assert!(!format!("{client:?}").contains(secret));
+
+    let anonymous = RegistryClient::new(fake.clone(), RegistryEndpoint::json("http://r", "s"));
+    anonymous.list(None).await.expect("list");
+    assert!(fake.requests()[3].headers().get(AUTHORIZATION).is_none());
+}

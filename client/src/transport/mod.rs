@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-/// A request as the client builds it: an absolute `http://` URI, headers and a body.
+/// A request as the client builds it: an absolute `http://` or `https://` URI,
+/// headers and a body.
 pub type HttpRequest = http::Request<Bytes>;
 
 /// A whole response, body read to the end.
@@ -60,6 +61,9 @@ pub enum TransportError {
     /// The request itself is unusable (bad URI, unsupported scheme).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// HTTPS cannot be set up: no usable certificate authority to trust.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
 }
 
 /// `Send` on native targets, nothing in the browser, where futures are `!Send`.

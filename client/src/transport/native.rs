@@ -4,9 +4,14 @@
 //! ([`TcpConnector`], the default) and over a simulator's sockets: anything hyper-util
 //! accepts as a connector (a `tower_service::Service<Uri>` answering a connection that
 //! implements hyper-util's `Connection` and hyper's `Read`/`Write`) plugs in through
-//! [`HyperTransport::with_connector`].
+//! [`HyperTransport::with_connector`]. Over TCP it speaks `https://` too (`tls`),
+//! trusting the platform's certificate authorities or those of a CA file.
+
+mod tls;
 
 use std::error::Error as StdError;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,7 +23,8 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use super::{HttpRequest, HttpResponse, MAX_RESPONSE_BODY, Transport, TransportError};
 use crate::rt;
 
-/// The default connector: plain TCP through tokio, `http://` only.
+/// The default connector: plain TCP through tokio (`https://` goes through its own
+/// TLS connector next to it).
 pub type TcpConnector = HttpConnector;
 
 /// How long an idle pooled connection is kept for reuse: longer than discovery's
@@ -30,23 +36,66 @@ pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 /// A [`Transport`] on hyper-util's legacy client: HTTP/1.1, pooled keep-alive
 /// connections, every exchange bounded by the caller's timeout.
 ///
-/// Cheap to clone: clones share one connection pool.
+/// Cheap to clone: clones share their connection pools.
 #[derive(Debug, Clone)]
 pub struct HyperTransport<C = TcpConnector> {
     client: Client<C, Full<Bytes>>,
+    /// `https://`, if this transport speaks it.
+    https: Option<Arc<tls::Https>>,
     max_body: usize,
 }
 
 impl HyperTransport<TcpConnector> {
     /// A transport over TCP, with Nagle's algorithm off (requests are small and
-    /// latency-bound).
+    /// latency-bound), speaking `http://` and `https://`; HTTPS servers must have a
+    /// certificate from an authority the platform trusts (read from the system's
+    /// store on the first `https://` request).
     ///
     /// Must be called from within a tokio runtime only when used; building is free.
     pub fn new() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        HyperTransport::with_connector(connector)
+        HyperTransport {
+            https: Some(tls::Https::platform()),
+            ..HyperTransport::with_connector(tcp())
+        }
     }
+
+    /// Like [`HyperTransport::new`], but trusting for `https://` only the
+    /// certificate authorities in the PEM file at `path` (a private CA, or a
+    /// self-signed server certificate). Fails at once if the file cannot be read
+    /// or holds no usable certificate.
+    pub fn with_ca_file(path: impl AsRef<Path>) -> Result<Self, TransportError> {
+        let path = path.as_ref();
+        let pem = std::fs::read(path).map_err(|e| {
+            TransportError::Tls(format!("cannot read the CA file {}: {e}", path.display()))
+        })?;
+        HyperTransport::with_ca_pem(&pem)
+    }
+
+    /// Like [`HyperTransport::with_ca_file`], with the PEM already in memory.
+    pub fn with_ca_pem(pem: &[u8]) -> Result<Self, TransportError> {
+        Ok(HyperTransport {
+            https: Some(tls::Https::from_pem(pem)?),
+            ..HyperTransport::with_connector(tcp())
+        })
+    }
+}
+
+/// Tokio's TCP connector with Nagle's algorithm off.
+fn tcp() -> HttpConnector {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector
+}
+
+/// hyper-util's pooled client over `connector`, with the pool's idle limit.
+fn pooled<C>(connector: C) -> Client<C, Full<Bytes>>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .build(connector)
 }
 
 impl Default for HyperTransport<TcpConnector> {
@@ -60,13 +109,11 @@ where
     C: Connect + Clone + Send + Sync + 'static,
 {
     /// A transport over `connector`: how a simulation (turmoil) supplies its sockets.
+    /// It speaks `http://` only.
     pub fn with_connector(connector: C) -> Self {
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .build(connector);
         HyperTransport {
-            client,
+            client: pooled(connector),
+            https: None,
             max_body: MAX_RESPONSE_BODY,
         }
     }
@@ -77,43 +124,70 @@ where
         self
     }
 
-    /// Connects (or reuses a connection), sends, and reads the whole body.
-    ///
-    /// A server may close an idle kept-alive connection just as a request goes out
-    /// on it; the request then ends with no response at all. An idempotent request
-    /// is sent once more on a fresh connection, as HTTP/1.1 allows (RFC 9112,
-    /// 9.3.1); any other is left to the caller, who knows whether a repeat is safe.
+    /// Sends `request` on the pool its scheme needs.
     async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let again = request.method().is_idempotent().then(|| copy(&request));
-        let mut result = self.client.request(request.map(Full::new)).await;
-        if let Err(e) = &result
-            && closed_unanswered(e)
-            && let Some(again) = again
-        {
-            result = self.client.request(again.map(Full::new)).await;
+        match request.uri().scheme_str() {
+            Some("http") => exchange(&self.client, request, self.max_body).await,
+            Some("https") => match &self.https {
+                Some(https) => exchange(https.client()?, request, self.max_body).await,
+                None => Err(TransportError::InvalidRequest(format!(
+                    "{}: this transport speaks plain HTTP only (made with_connector); \
+                     HyperTransport::new or with_ca_file speak https://",
+                    request.uri()
+                ))),
+            },
+            other => Err(TransportError::InvalidRequest(format!(
+                "unsupported scheme {other:?} in {}: only http:// and https:// are supported",
+                request.uri()
+            ))),
         }
-        let response = result.map_err(|e| {
-            let text = error_chain(&e);
-            if e.is_connect() {
-                TransportError::Connect(text)
-            } else {
-                TransportError::Io(text)
-            }
-        })?;
-        let (parts, body) = response.into_parts();
-        let body = Limited::new(body, self.max_body)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.downcast_ref::<LengthLimitError>().is_some() {
-                    TransportError::Io(format!("response body larger than {} bytes", self.max_body))
-                } else {
-                    TransportError::Io(error_chain(e.as_ref()))
-                }
-            })?
-            .to_bytes();
-        Ok(HttpResponse::from_parts(parts, body))
     }
+}
+
+/// Connects (or reuses a connection of `client`), sends, and reads the whole body,
+/// up to `max_body` bytes.
+///
+/// A server may close an idle kept-alive connection just as a request goes out
+/// on it; the request then ends with no response at all. An idempotent request
+/// is sent once more on a fresh connection, as HTTP/1.1 allows (RFC 9112,
+/// 9.3.1); any other is left to the caller, who knows whether a repeat is safe.
+async fn exchange<K>(
+    client: &Client<K, Full<Bytes>>,
+    request: HttpRequest,
+    max_body: usize,
+) -> Result<HttpResponse, TransportError>
+where
+    K: Connect + Clone + Send + Sync + 'static,
+{
+    let again = request.method().is_idempotent().then(|| copy(&request));
+    let mut result = client.request(request.map(Full::new)).await;
+    if let Err(e) = &result
+        && closed_unanswered(e)
+        && let Some(again) = again
+    {
+        result = client.request(again.map(Full::new)).await;
+    }
+    let response = result.map_err(|e| {
+        let text = error_chain(&e);
+        if e.is_connect() {
+            TransportError::Connect(text)
+        } else {
+            TransportError::Io(text)
+        }
+    })?;
+    let (parts, body) = response.into_parts();
+    let body = Limited::new(body, max_body)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<LengthLimitError>().is_some() {
+                TransportError::Io(format!("response body larger than {max_body} bytes"))
+            } else {
+                TransportError::Io(error_chain(e.as_ref()))
+            }
+        })?
+        .to_bytes();
+    Ok(HttpResponse::from_parts(parts, body))
 }
 
 impl<C> Transport for HyperTransport<C>
@@ -125,15 +199,6 @@ where
         request: HttpRequest,
         timeout: Duration,
     ) -> Result<HttpResponse, TransportError> {
-        match request.uri().scheme_str() {
-            Some("http") => {}
-            other => {
-                return Err(TransportError::InvalidRequest(format!(
-                    "unsupported scheme {other:?} in {}: only http:// is supported",
-                    request.uri()
-                )));
-            }
-        }
         rt::timeout(timeout, self.exchange(request))
             .await
             .unwrap_or(Err(TransportError::Timeout(timeout)))

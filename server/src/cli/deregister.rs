@@ -16,7 +16,7 @@ pub struct DeregisterArgs {
 
 /// Deregisters, and says so; an instance not registered is an error (`404`).
 pub async fn run(args: DeregisterArgs) -> Result<(), CliError> {
-    let client = args.registry.client(&args.service);
+    let client = args.registry.client(&args.service)?;
     client
         .deregister(&args.addr)
         .await

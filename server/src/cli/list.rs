@@ -27,13 +27,13 @@ pub async fn run(args: ListArgs) -> Result<(), CliError> {
     let failed = |e| CliError::from_client(url, e);
     match &args.service {
         None => {
-            let client = args.registry.client(DEFAULT_SERVICE);
+            let client = args.registry.client(DEFAULT_SERVICE)?;
             let index = client.services().await.map_err(failed)?;
             warn_if_warming(index.warming);
             print!("{}", render_index(&index, args.json)?);
         }
         Some(service) => {
-            let client = args.registry.client(service);
+            let client = args.registry.client(service)?;
             let list = client.list(None).await.map_err(failed)?;
             // Always a list: no version was sent, so no 304.
             let list = list.ok_or_else(|| CliError::Unexpected {

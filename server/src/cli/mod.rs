@@ -9,12 +9,17 @@
 pub mod deregister;
 pub mod list;
 pub mod register;
+pub mod serve;
+pub mod signals;
 
 mod error;
 mod format;
 
 pub use error::CliError;
 
+use std::path::PathBuf;
+
+use rollcall_client::protocol::Token;
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{RegistryClient, RegistryEndpoint};
 
@@ -25,15 +30,31 @@ pub const DEFAULT_REGISTRY: &str = "http://127.0.0.1:9999";
 /// The registry a command talks to.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegistryArg {
-    /// Base URL of the registry's JSON API.
+    /// Base URL of the registry's JSON API (`http://` or `https://`).
     #[arg(long = "registry", env = "ROLLCALL_REGISTRY", default_value = DEFAULT_REGISTRY)]
     pub url: String,
+    /// Bearer token sent with every request (needed where the registry has tokens on).
+    #[arg(long, env = "ROLLCALL_TOKEN", hide_env_values = true)]
+    pub token: Option<Token>,
+    /// PEM file of the CA that signed the registry's certificate, trusted instead of
+    /// the platform's roots (`https://` only).
+    #[arg(long, env = "ROLLCALL_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl RegistryArg {
-    /// A client of `service` at this registry.
-    fn client(&self, service: &str) -> RegistryClient<HyperTransport> {
+    /// A client of `service` at this registry, with the token and CA given.
+    fn client(&self, service: &str) -> Result<RegistryClient<HyperTransport>, CliError> {
+        let transport = match &self.ca_file {
+            None => HyperTransport::new(),
+            Some(path) => HyperTransport::with_ca_file(path)
+                .map_err(|e| CliError::Invalid(format!("--ca-file: {e}")))?,
+        };
         let endpoint = RegistryEndpoint::json(self.url.as_str(), service);
-        RegistryClient::new(HyperTransport::new(), endpoint)
+        let client = RegistryClient::new(transport, endpoint);
+        Ok(match &self.token {
+            Some(token) => client.with_token(token.clone()),
+            None => client,
+        })
     }
 }

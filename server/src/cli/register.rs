@@ -57,7 +57,7 @@ impl RegisterArgs {
 /// beats until `stop` completes, then deregisters.
 pub async fn run(args: RegisterArgs, stop: impl Future<Output = ()>) -> Result<(), CliError> {
     let url = &args.registry.url;
-    let client = args.registry.client(&args.service);
+    let client = args.registry.client(&args.service)?;
     let request = args.request();
     let ttl = client
         .register(&request)

@@ -1,10 +1,12 @@
 //! Reading a request body: bounded in size (413) and in time (408), so a client can
-//! neither exhaust memory nor hold a connection open by trickling bytes.
+//! neither exhaust memory nor hold a connection open by trickling bytes; and the
+//! rule that a JSON body says so (415), so a page of another site cannot send one
+//! as a CORS "simple request", which browsers send without asking first.
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::CONTENT_LENGTH;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Body;
@@ -28,6 +30,9 @@ pub enum BodyError {
     /// The client went away or sent a broken stream.
     #[error("could not read the request body")]
     Read,
+    /// A JSON body sent without `Content-Type: application/json`.
+    #[error("Content-Type must be application/json (got {got})")]
+    NotJson { got: String },
 }
 
 impl BodyError {
@@ -37,8 +42,32 @@ impl BodyError {
             BodyError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             BodyError::Timeout => StatusCode::REQUEST_TIMEOUT,
             BodyError::Read => StatusCode::BAD_REQUEST,
+            BodyError::NotJson { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
+}
+
+/// Longest client-sent content type repeated in a 415's message.
+const MAX_SHOWN_CONTENT_TYPE: usize = 64;
+
+/// Checks the request declares a JSON body: `application/json`, in any case, with
+/// or without parameters (`; charset=utf-8`). Anything else is
+/// [`BodyError::NotJson`]: browsers send `text/plain` and form types across
+/// origins without a preflight, and a write must not be one of those.
+pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), BodyError> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Err(BodyError::NotJson {
+            got: "no Content-Type".to_owned(),
+        });
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let media_type = text.split(';').next().unwrap_or_default().trim();
+    if media_type.eq_ignore_ascii_case("application/json") {
+        return Ok(());
+    }
+    Err(BodyError::NotJson {
+        got: text.chars().take(MAX_SHOWN_CONTENT_TYPE).collect(),
+    })
 }
 
 /// Reads the whole body, refusing more than `limit` bytes (early, from
@@ -74,6 +103,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
     use http_body_util::{Full, StreamBody};
 
     #[tokio::test]
@@ -90,6 +120,34 @@ mod tests {
         let body = Full::new(Bytes::new());
         let early = read(&declared, body, 5, DEFAULT_BODY_READ_TIMEOUT).await;
         assert_eq!(early, Err(BodyError::TooLarge { limit: 5 }));
+    }
+
+    #[test]
+    fn only_json_is_json() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            require_json(&headers)
+        };
+        assert_eq!(with("application/json"), Ok(()));
+        assert_eq!(with("Application/JSON; charset=utf-8"), Ok(()));
+        for other in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonx",
+        ] {
+            let refused = with(other).expect_err(other);
+            assert_eq!(refused.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            assert_eq!(
+                refused.to_string(),
+                format!("Content-Type must be application/json (got {other})")
+            );
+        }
+        assert_eq!(
+            require_json(&HeaderMap::new()).map_err(|e| e.to_string()),
+            Err("Content-Type must be application/json (got no Content-Type)".to_owned())
+        );
     }
 
     #[tokio::test(start_paused = true)]

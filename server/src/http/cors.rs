@@ -1,48 +1,87 @@
-//! CORS: which pages of other origins a browser lets read an answer, and the
-//! answers to their preflights. One policy type serves the registry (the dashboard
-//! is often served from elsewhere) and the RPC host (to a page, every server is
-//! another origin); each says which origins, request headers and exposed headers
-//! it allows.
+//! CORS: which pages of other origins a browser lets read an answer, which may
+//! write, and the answers to their preflights. One policy type serves the registry
+//! (the dashboard is often served from elsewhere) and the RPC host (to a page,
+//! every server is another origin); each says which origins may read and write,
+//! and which request and exposed headers it allows.
+//!
+//! Reading and writing are apart because a browser sends some writes without
+//! asking first: a "simple request" (a form post, a `text/plain` body) goes out
+//! with the user's network access, from any page. So a page of a read origin can
+//! show the list, but only a write origin may change it or send a token: its
+//! preflight is refused, and a write that arrives from another `Origin` anyway is
+//! refused by the handler ([`Cors::may_write`]) before it changes anything.
 
 use http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ALLOW, VARY,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS,
+    ACCESS_CONTROL_REQUEST_METHOD, ALLOW, VARY,
 };
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::{Reply, respond};
 
 /// How long (seconds) a browser may cache a preflight answer.
 const PREFLIGHT_MAX_AGE: HeaderValue = HeaderValue::from_static("600");
 
-/// Which origins may read answers, and what a page may send and read.
+/// Longest client-sent origin repeated in a refusal's message.
+const MAX_SHOWN_ORIGIN: usize = 128;
+
+/// Which origins may read answers and which may write, and what a page may send
+/// and read.
 #[derive(Debug, Clone)]
 pub(crate) struct Cors {
-    /// `*` was listed: every origin, answered with `*`.
-    any: bool,
-    /// Exact origins (`https://dash.example`), echoed when they match.
-    origins: Vec<HeaderValue>,
+    read: Origins,
+    write: Origins,
     /// Request headers a page may send (`Access-Control-Allow-Headers`).
     allow_headers: HeaderValue,
     /// Response headers a page may read beyond the basic ones, if any.
     expose_headers: Option<HeaderValue>,
 }
 
-impl Cors {
-    /// A policy allowing `origins` (`*` for any; an empty list for none). Origins
-    /// that cannot be header values can never match, and are skipped.
-    pub(crate) fn new(
-        origins: &[String],
-        allow_headers: &'static str,
-        expose_headers: Option<&'static str>,
-    ) -> Cors {
-        Cors {
+/// A set of origins: `*`, or exact ones.
+#[derive(Debug, Clone, Default)]
+struct Origins {
+    /// `*` was listed: every origin.
+    any: bool,
+    /// Exact origins (`https://dash.example`), echoed when they match.
+    exact: Vec<HeaderValue>,
+}
+
+impl Origins {
+    /// Origins that cannot be header values can never match, and are skipped
+    /// (`HttpConfig::validate` refuses them first).
+    fn new(origins: &[String]) -> Origins {
+        Origins {
             any: origins.iter().any(|o| o == "*"),
-            origins: origins
+            exact: origins
                 .iter()
                 .filter(|o| *o != "*")
                 .filter_map(|o| HeaderValue::from_str(o).ok())
                 .collect(),
+        }
+    }
+
+    fn allows(&self, origin: &HeaderValue) -> bool {
+        self.any || self.exact.iter().any(|allowed| allowed == origin)
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.any && self.exact.is_empty()
+    }
+}
+
+impl Cors {
+    /// A policy letting `read` origins read and `write` origins read and write (`*`
+    /// for any; an empty list for none).
+    pub(crate) fn new(
+        read: &[String],
+        write: &[String],
+        allow_headers: &'static str,
+        expose_headers: Option<&'static str>,
+    ) -> Cors {
+        Cors {
+            read: Origins::new(read),
+            write: Origins::new(write),
             allow_headers: HeaderValue::from_static(allow_headers),
             expose_headers: expose_headers.map(HeaderValue::from_static),
         }
@@ -50,12 +89,19 @@ impl Cors {
 
     /// Whether any other origin is allowed at all.
     pub(crate) fn is_open(&self) -> bool {
-        self.any || !self.origins.is_empty()
+        !self.read.is_empty() || !self.write.is_empty()
     }
 
-    /// Whether a request from `origin` may read the answer.
-    pub(crate) fn allows(&self, origin: &HeaderValue) -> bool {
-        self.any || self.origins.iter().any(|allowed| allowed == origin)
+    /// Whether a page of `origin` may read answers.
+    fn allows(&self, origin: &HeaderValue) -> bool {
+        self.read.allows(origin) || self.write.allows(origin)
+    }
+
+    /// Whether a request carrying `origin` may write or send a token. Without an
+    /// `Origin` it is no page's cross-origin request (a program, or a page's
+    /// same-origin `GET`): the browser's rules do not apply.
+    pub(crate) fn may_write(&self, origin: Option<&HeaderValue>) -> bool {
+        origin.is_none_or(|origin| self.write.allows(origin))
     }
 
     /// Adds the CORS headers for a request from `origin` to an answer's `headers`.
@@ -66,7 +112,7 @@ impl Cors {
         if let Some(expose) = &self.expose_headers {
             headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, expose.clone());
         }
-        if self.any {
+        if self.read.any {
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
             return;
         }
@@ -77,8 +123,19 @@ impl Cors {
         }
     }
 
-    /// The `204` answer to a preflight for a route answering `methods`.
-    pub(crate) fn preflight(&self, methods: &'static str) -> Reply {
+    /// The answer to a preflight (`request` holds its headers) for a route
+    /// answering `methods`: `204` with what may be sent, or, when it asks to write
+    /// (any method but `GET`/`HEAD`, or an `Authorization` header) from an origin
+    /// that may not, `Err` with the origin as it may be shown.
+    pub(crate) fn preflight(
+        &self,
+        request: &HeaderMap,
+        methods: &'static str,
+    ) -> Result<Reply, String> {
+        let origin = request.get(http::header::ORIGIN);
+        if asks_to_write(request) && !self.may_write(origin) {
+            return Err(shown_origin(origin));
+        }
         let mut response = respond::empty(StatusCode::NO_CONTENT);
         let headers = response.headers_mut();
         let methods = HeaderValue::from_static(methods);
@@ -86,68 +143,35 @@ impl Cors {
         headers.insert(ACCESS_CONTROL_ALLOW_METHODS, methods);
         headers.insert(ACCESS_CONTROL_ALLOW_HEADERS, self.allow_headers.clone());
         headers.insert(ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE);
-        response
+        Ok(response)
+    }
+}
+
+/// Whether a preflight asks for a write: a method other than `GET` or `HEAD`, or
+/// to send `Authorization`.
+fn asks_to_write(request: &HeaderMap) -> bool {
+    let method = request
+        .get(ACCESS_CONTROL_REQUEST_METHOD)
+        .map(|m| Method::from_bytes(m.as_bytes()).unwrap_or(Method::POST));
+    let writes = method.is_some_and(|m| m != Method::GET && m != Method::HEAD);
+    let token = request
+        .get_all(ACCESS_CONTROL_REQUEST_HEADERS)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .any(|name| name.trim_ascii().eq_ignore_ascii_case(b"authorization"));
+    writes || token
+}
+
+/// An `Origin` as it may be repeated in a message: text, and not too long.
+pub(crate) fn shown_origin(origin: Option<&HeaderValue>) -> String {
+    match origin {
+        None => "no origin".to_owned(),
+        Some(origin) => String::from_utf8_lossy(origin.as_bytes())
+            .chars()
+            .take(MAX_SHOWN_ORIGIN)
+            .collect(),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const EXPOSE: &str = "X-One, X-Two";
-
-    fn policy(origins: &[&str]) -> Cors {
-        let origins: Vec<String> = origins.iter().map(|o| (*o).to_owned()).collect();
-        Cors::new(&origins, "Content-Type", Some(EXPOSE))
-    }
-
-    #[test]
-    fn star_allows_everyone() {
-        let mut headers = HeaderMap::new();
-        policy(&["*"]).apply(None, &mut headers);
-        assert_eq!(headers[ACCESS_CONTROL_ALLOW_ORIGIN], "*");
-        assert_eq!(headers[ACCESS_CONTROL_EXPOSE_HEADERS], EXPOSE);
-        assert!(headers.get(VARY).is_none());
-    }
-
-    #[test]
-    fn a_list_echoes_only_matching_origins() {
-        let cors = policy(&["https://a.example"]);
-        let mut headers = HeaderMap::new();
-        cors.apply(
-            Some(&HeaderValue::from_static("https://a.example")),
-            &mut headers,
-        );
-        assert_eq!(headers[ACCESS_CONTROL_ALLOW_ORIGIN], "https://a.example");
-        assert_eq!(headers[VARY], "Origin");
-        let mut headers = HeaderMap::new();
-        cors.apply(
-            Some(&HeaderValue::from_static("https://b.example")),
-            &mut headers,
-        );
-        assert!(headers.get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
-        assert_eq!(headers[VARY], "Origin");
-    }
-
-    #[test]
-    fn no_origins_adds_nothing() {
-        let cors = policy(&[]);
-        assert!(!cors.is_open());
-        let mut headers = HeaderMap::new();
-        cors.apply(
-            Some(&HeaderValue::from_static("https://a.example")),
-            &mut headers,
-        );
-        assert!(headers.is_empty());
-    }
-
-    #[test]
-    fn preflights_name_methods_and_headers() {
-        let response = policy(&["*"]).preflight("POST, OPTIONS");
-        assert_eq!(response.status(), StatusCode::NO_CONTENT);
-        let headers = response.headers();
-        assert_eq!(headers[ACCESS_CONTROL_ALLOW_METHODS], "POST, OPTIONS");
-        assert_eq!(headers[ACCESS_CONTROL_ALLOW_HEADERS], "Content-Type");
-        assert_eq!(headers[ALLOW], "POST, OPTIONS");
-    }
-}
+mod tests;

@@ -118,8 +118,10 @@ impl State {
         Next::Idle
     }
 
-    /// Drops stale entries once they outnumber the live ones, so deregistrations do
-    /// not grow the queue without bound.
+    /// Drops stale entries once they outnumber the live ones, so deregistrations and
+    /// shortened TTLs do not grow the queue without bound. After a compaction the
+    /// queue holds at most one entry per instance, so the next one comes at least
+    /// `instances + QUEUE_SLACK` pushes later: amortised, each push pays O(log n).
     pub(super) fn compact_queue(&mut self) {
         if self.queue.len() <= 2 * self.instances + QUEUE_SLACK {
             return;

@@ -129,7 +129,8 @@ impl Registry {
 
     /// Registers or renews an instance through the JSON API. Metadata and weight are
     /// replaced by the request's (absent: empty and the default weight); the TTL is
-    /// the request's if within bounds, else an error naming the bound.
+    /// the request's if within bounds, else an error naming the bound. Metadata over
+    /// [`RegistryConfig::max_metadata_bytes`] in total is refused.
     pub fn register(
         &self,
         service: &str,
@@ -138,6 +139,15 @@ impl Registry {
         validate_service(service)?;
         validate_addr(&request.addr)?;
         validate_metadata(&request.metadata)?;
+        let bytes: usize = request
+            .metadata
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        let max = self.shared.config.max_metadata_bytes;
+        if bytes > max {
+            return Err(ApiError::MetadataTooLarge { bytes, max });
+        }
         if let Some(weight) = request.weight {
             validate_weight(weight)?;
         }

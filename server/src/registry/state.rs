@@ -192,19 +192,27 @@ impl State {
         instance.renewed_ms = now_ms;
         let mut wake = false;
         // Lazy re-queue: only a deadline earlier than the queued one needs an entry.
+        // The one it replaces goes stale; compaction bounds how many pile up, so a
+        // client shortening its TTL in a loop cannot grow the queue.
+        let mut pushed = false;
         if let Some(deadline) = instance.deadline_ms() {
             if deadline < instance.queued_ms {
                 instance.queued_ms = deadline;
                 wake = push(&mut self.queue, deadline, idx, slot);
+                pushed = true;
             }
         }
         if changed {
             self.revision += 1;
             svc.changed(self.revision);
         }
+        let revision = svc.revision;
+        if pushed {
+            self.compact_queue();
+        }
         Upserted {
             created: false,
-            revision: svc.revision,
+            revision,
             wake,
         }
     }

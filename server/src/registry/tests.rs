@@ -139,3 +139,32 @@ fn deregistration_churn_keeps_the_queue_bounded() {
         state.queue_len()
     );
 }
+
+#[test]
+fn shortening_ttls_in_a_loop_keeps_the_queue_flat() {
+    let mut state = State::new(LIMITS);
+    state
+        .upsert("s", "a:1", ttl(1_000_000), 0)
+        .expect("register");
+    state
+        .upsert("s", "b:1", ttl(1_000_000), 0)
+        .expect("register");
+    let mut longest = 0;
+    // Every renewal moves the deadline earlier than the queued one: each pushes.
+    for now in 1..100_000u64 {
+        let short = u32::try_from(1_000_000 - now * 9).expect("fits");
+        let up = state.upsert("s", "a:1", ttl(short), now).expect("shorten");
+        assert!(!up.created);
+        longest = longest.max(state.queue_len());
+    }
+    assert!(longest <= 2 * 2 + 1024 + 1, "queue grew to {longest}");
+    assert_eq!(state.instances(), 2);
+    // What is left still expires each instance at its real deadline: a:1 was last
+    // renewed at 99_999 for 100_009 ms.
+    state.expire(200_008, usize::MAX);
+    assert_eq!(state.instances(), 2);
+    state.expire(200_009, usize::MAX);
+    assert_eq!(state.instances(), 1);
+    assert_eq!(state.expire(1_000_001, usize::MAX), Next::Idle);
+    assert_eq!((state.instances(), state.queue_len()), (0, 0));
+}

@@ -9,12 +9,16 @@ use hyper::body::Incoming;
 use rollcall_protocol::{RegisterRequest, validate_service};
 
 use super::route;
+use crate::auth::Scope;
 use crate::http::{Reply, body, respond};
 use crate::{ApiError, Registry};
 
-/// `GET /v1/services`.
-pub(super) fn index(registry: &Registry) -> Reply {
-    respond::json(StatusCode::OK, &registry.index())
+/// `GET /v1/services`: the services `scope` may read (all, unless reads are
+/// private).
+pub(super) fn index(registry: &Registry, scope: &Scope) -> Reply {
+    let mut index = registry.index();
+    index.services.retain(|s| scope.can_read(&s.service));
+    respond::json(StatusCode::OK, &index)
 }
 
 /// `GET /v1/services/{service}`: the cached list, or `304` if the client's
@@ -49,8 +53,10 @@ pub(super) async fn register(
     timeout: Duration,
 ) -> Result<Reply, ApiError> {
     validate_service(service)?;
+    // A JSON body must say so: the types a page may send without a preflight are
+    // refused before anything is read.
+    body::require_json(headers)?;
     let bytes = body::read(headers, request_body, limit, timeout).await?;
-    // Lenient about Content-Type: a browser's fetch sends text/plain for a string.
     let request: RegisterRequest =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::BadJson(e.to_string()))?;
     let registered = registry.register(service, request)?;

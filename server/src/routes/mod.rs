@@ -2,8 +2,11 @@
 //! `/metrics` and CORS, as one [`Handler`] for the accept loop in
 //! [`serve`](crate::serve).
 //!
-//! Routing is a plain `match (method, route)`: `route` names the paths, `seed`,
-//! `api` and `probes` answer them. Bodies, answers and CORS are the shared
+//! Routing is a plain `match (method, route)`: `route` names the paths and says
+//! what each method on each reads or writes (`Route::access`), `seed`, `api` and
+//! `probes` answer them. Before the match, every request passes two guards: a write
+//! (or a token) from a browser page must come from a CORS write origin, and the
+//! token check of [`crate::auth`]. Bodies, answers and CORS are the shared
 //! [`crate::http`]'s. Every answer is counted in the service's [`Metrics`].
 
 mod api;
@@ -16,14 +19,15 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, ORIGIN};
-use http::{HeaderValue, Method, Request, StatusCode};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
+use crate::auth::{Access, Scope};
 use crate::dashboard::Asset;
 use crate::error::ApiError;
-use crate::http::cors::Cors;
+use crate::http::cors::{self, Cors};
 use crate::http::{Reply, respond};
 use crate::metrics::{Metrics, RouteLabel};
 use crate::serve::{Handler, Listener, serve};
@@ -34,8 +38,8 @@ use route::Route;
 /// state, the revision.
 const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag";
 
-/// Request headers a page may send.
-const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match";
+/// Request headers a page may send (`Authorization` only from a write origin).
+const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match, Authorization";
 
 /// Answers the registry's routes over a [`Registry`]. Cheap to clone: one per
 /// connection.
@@ -53,9 +57,14 @@ struct Inner {
 }
 
 impl RegistryService {
-    /// Serves `registry` with `config`'s path, body limit and CORS origins.
+    /// Serves `registry` with `config`'s path, body limits, CORS origins and tokens.
     pub fn new(registry: Registry, config: HttpConfig) -> RegistryService {
-        let cors = Cors::new(&config.cors_origins, ALLOW_HEADERS, Some(EXPOSE_HEADERS));
+        let cors = Cors::new(
+            &config.cors_origins,
+            &config.cors_write_origins,
+            ALLOW_HEADERS,
+            Some(EXPOSE_HEADERS),
+        );
         let metrics = Metrics::new(registry.clone());
         RegistryService {
             registry,
@@ -77,7 +86,7 @@ impl RegistryService {
         let path = parts.uri.path();
         let Some(route) = Route::parse(path, &self.inner.config.seed_path) else {
             let dashboard = self.inner.config.dashboard.as_ref();
-            if let (&Method::GET, Some(asset)) =
+            if let (&Method::GET | &Method::HEAD, Some(asset)) =
                 (&parts.method, dashboard.and_then(|d| d.get(path)))
             {
                 return asset_response(asset);
@@ -86,15 +95,30 @@ impl RegistryService {
         };
         let registry = &self.registry;
         let headers = &parts.headers;
+        let allow = route.allow();
+        let guarded = route
+            .access(&parts.method)
+            .ok_or(ApiError::MethodNotAllowed { allow })
+            .and_then(|access| self.guard(access, headers));
+        let scope = match guarded {
+            Ok(scope) => scope,
+            Err(error) => return error.to_response(route.error_format()),
+        };
         let answer = match (&parts.method, route) {
-            (&Method::OPTIONS, route) => Ok(self.inner.cors.preflight(route.allow())),
-            (&Method::GET, Route::Seed) => Ok(seed::list(registry)),
+            (&Method::OPTIONS, route) => (self.inner.cors)
+                .preflight(headers, route.allow())
+                .map_err(|origin| ApiError::OriginMayNotWrite { origin }),
+            (&Method::GET | &Method::HEAD, Route::Seed) => Ok(seed::list(registry)),
             (&Method::POST, Route::Seed) => seed::renew(registry, headers),
-            (&Method::GET, Route::Health) => Ok(health()),
-            (&Method::GET, Route::Ready) => Ok(probes::ready(registry)),
-            (&Method::GET, Route::Metrics) => Ok(probes::metrics(&self.inner.metrics)),
-            (&Method::GET, Route::Services) => Ok(api::index(registry)),
-            (&Method::GET, Route::Service(service)) => api::list(registry, service, headers),
+            (&Method::GET | &Method::HEAD, Route::Health) => Ok(health()),
+            (&Method::GET | &Method::HEAD, Route::Ready) => Ok(probes::ready(registry)),
+            (&Method::GET | &Method::HEAD, Route::Metrics) => {
+                Ok(probes::metrics(&self.inner.metrics))
+            }
+            (&Method::GET | &Method::HEAD, Route::Services) => Ok(api::index(registry, &scope)),
+            (&Method::GET | &Method::HEAD, Route::Service(service)) => {
+                api::list(registry, service, headers)
+            }
             (&Method::POST, Route::Instances(service)) => {
                 let limit = self.inner.config.max_body_bytes;
                 let timeout = self.inner.config.body_read_timeout;
@@ -103,12 +127,27 @@ impl RegistryService {
             (&Method::DELETE, Route::Instance(service, addr)) => {
                 api::deregister(registry, service, addr)
             }
-            (&Method::GET, Route::Leases(service)) => api::leases(registry, service),
+            (&Method::GET | &Method::HEAD, Route::Leases(service)) => {
+                api::leases(registry, service)
+            }
             (_, route) => Err(ApiError::MethodNotAllowed {
                 allow: route.allow(),
             }),
         };
         answer.unwrap_or_else(|error| error.to_response(route.error_format()))
+    }
+
+    /// The two guards before a route answers: a page may write (or send a token)
+    /// only from a CORS write origin, and the token must allow `access`.
+    fn guard(&self, access: Access<'_>, headers: &HeaderMap) -> Result<Scope, ApiError> {
+        let origin = headers.get(ORIGIN);
+        let writes = access.is_write() || headers.contains_key(AUTHORIZATION);
+        if writes && !self.inner.cors.may_write(origin) {
+            return Err(ApiError::OriginMayNotWrite {
+                origin: cors::shown_origin(origin),
+            });
+        }
+        Ok(self.inner.config.auth.check(access, headers)?)
     }
 }
 

@@ -1,9 +1,11 @@
 //! Which route a path names, and which methods it allows: the table the handler
 //! matches `(method, route)` against.
 
+use http::Method;
 use percent_encoding::percent_decode_str;
-use rollcall_protocol::{API_PREFIX, METRICS_PATH, READY_PATH};
+use rollcall_protocol::{API_PREFIX, DEFAULT_SERVICE, METRICS_PATH, READY_PATH};
 
+use crate::auth::Access;
 use crate::error::{ApiError, ErrorFormat};
 use crate::metrics::RouteLabel;
 
@@ -72,10 +74,11 @@ impl<'a> Route<'a> {
         }
     }
 
-    /// Methods this route answers, for `Allow` and CORS preflights.
+    /// Methods this route answers, for `Allow` and CORS preflights. Every route
+    /// that answers `GET` answers `HEAD` too.
     pub(super) fn allow(self) -> &'static str {
         match self {
-            Route::Seed => "GET, POST, OPTIONS",
+            Route::Seed => "GET, HEAD, POST, OPTIONS",
             Route::Instances(_) => "POST, OPTIONS",
             Route::Instance(..) => "DELETE, OPTIONS",
             Route::Health
@@ -83,7 +86,7 @@ impl<'a> Route<'a> {
             | Route::Metrics
             | Route::Services
             | Route::Service(_)
-            | Route::Leases(_) => "GET, OPTIONS",
+            | Route::Leases(_) => "GET, HEAD, OPTIONS",
         }
     }
 
@@ -99,6 +102,33 @@ impl<'a> Route<'a> {
             Route::Instances(_) => RouteLabel::Instances,
             Route::Instance(..) => RouteLabel::Instance,
             Route::Leases(_) => RouteLabel::Leases,
+        }
+    }
+
+    /// What `method` on this route reads or writes: what the token check and the
+    /// CORS write check go by. `None` for a method the route does not answer (the
+    /// handler's `405`). The match names every route, so a new one does not build
+    /// until it says here whether it reads or writes.
+    pub(super) fn access(self, method: &Method) -> Option<Access<'a>> {
+        if *method == Method::OPTIONS {
+            return Some(Access::Open);
+        }
+        let read = *method == Method::GET || *method == Method::HEAD;
+        let post = *method == Method::POST;
+        match self {
+            Route::Health | Route::Ready => read.then_some(Access::Open),
+            // Metrics name no service: when reads are private, any valid token may read them.
+            Route::Metrics => read.then_some(Access::Index),
+            Route::Seed if read => Some(Access::Read(DEFAULT_SERVICE)),
+            Route::Seed => post.then_some(Access::SeedWrite),
+            Route::Services => read.then_some(Access::Index),
+            Route::Service(service) | Route::Leases(service) => {
+                read.then_some(Access::Read(service))
+            }
+            Route::Instances(service) => post.then_some(Access::Write(service)),
+            Route::Instance(service, _) => {
+                (*method == Method::DELETE).then_some(Access::Write(service))
+            }
         }
     }
 
@@ -176,6 +206,39 @@ mod tests {
         ] {
             assert_eq!(parse(missing), None, "{missing}");
         }
+    }
+
+    #[test]
+    fn every_route_declares_what_it_reads_or_writes() {
+        let access = |path, method| Route::parse(path, SEED).and_then(|r| r.access(&method));
+        assert_eq!(access(SEED, Method::GET), Some(Access::Read("default")));
+        assert_eq!(access(SEED, Method::HEAD), Some(Access::Read("default")));
+        assert_eq!(access(SEED, Method::POST), Some(Access::SeedWrite));
+        assert_eq!(access("/healthz", Method::HEAD), Some(Access::Open));
+        assert_eq!(access("/v1/services", Method::GET), Some(Access::Index));
+        assert_eq!(
+            access("/v1/services/a", Method::GET),
+            Some(Access::Read("a"))
+        );
+        assert_eq!(
+            access("/v1/services/a/leases", Method::HEAD),
+            Some(Access::Read("a"))
+        );
+        assert_eq!(
+            access("/v1/services/a/instances", Method::POST),
+            Some(Access::Write("a"))
+        );
+        assert_eq!(
+            access("/v1/services/a/instances/h:1", Method::DELETE),
+            Some(Access::Write("a"))
+        );
+        assert_eq!(
+            access("/v1/services/a/instances", Method::OPTIONS),
+            Some(Access::Open)
+        );
+        assert_eq!(access("/v1/services/a", Method::POST), None);
+        assert_eq!(access("/v1/services/a/instances", Method::GET), None);
+        assert_eq!(access(SEED, Method::DELETE), None);
     }
 
     #[test]

@@ -4,9 +4,15 @@
 //! carry the same calls over HTTP instead: `POST /_rpc_/call/{Service.Method}` with
 //! the JSON arguments as body, answered with the JSON reply ([`RPC_PATH_PREFIX`]).
 //! Failures answer an [`ErrorBody`](rollcall_protocol::ErrorBody): `404` unknown
-//! method, `405` not a `POST`, `400` arguments that do not decode, `413` a body over
-//! the limit, `408` a body too slow, `500` the handler's own error. Being a [`Handler`], the host runs on the same accept loop, with the same
-//! limits and shutdown, as the registry.
+//! method, `405` not a `POST`, `415` a body not declared `application/json`, `400`
+//! arguments that do not decode, `413` a body over the limit, `408` a body too
+//! slow, `403` a call from a browser page of an origin not allowed, `500` the
+//! handler's own error. Being a [`Handler`], the host runs on the same accept loop,
+//! with the same limits and shutdown, as the registry.
+//!
+//! Pages of other origins may not call unless [`RpcServer::allow_origin`] lets
+//! them: a method may do anything, and a page's request carries its user's network
+//! access.
 
 mod error;
 mod method;
@@ -29,13 +35,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::debug;
 
-use crate::http::cors::Cors;
+use crate::http::cors::{Cors, shown_origin};
 use crate::http::{DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply, body, respond};
 use crate::serve::Handler;
 use method::{CallError, ErasedMethod};
-
-/// Which pages of other origins may call the host by default: any.
-pub const DEFAULT_ALLOW_ORIGIN: &str = "*";
 
 /// Request headers a calling page may send.
 const ALLOW_HEADERS: &str = "Content-Type";
@@ -60,7 +63,8 @@ pub struct RpcServer {
     methods: Arc<BTreeMap<String, ErasedMethod>>,
     max_body: usize,
     body_timeout: std::time::Duration,
-    /// Which pages of other origins may call.
+    /// Origins whose pages may call (none by default), and their policy.
+    origins: Vec<String>,
     cors: Cors,
 }
 
@@ -70,7 +74,7 @@ impl fmt::Debug for RpcServer {
             .field("methods", &self.methods.keys().collect::<Vec<_>>())
             .field("max_body", &self.max_body)
             .field("body_timeout", &self.body_timeout)
-            .field("cors", &self.cors)
+            .field("origins", &self.origins)
             .finish()
     }
 }
@@ -83,22 +87,24 @@ impl Default for RpcServer {
 
 impl RpcServer {
     /// A host with no methods, a body limit of [`DEFAULT_MAX_BODY_BYTES`] and
-    /// [`DEFAULT_BODY_READ_TIMEOUT`], callable from pages of any origin
-    /// ([`DEFAULT_ALLOW_ORIGIN`]).
+    /// [`DEFAULT_BODY_READ_TIMEOUT`], that no browser page may call (programs may:
+    /// they send no `Origin`).
     pub fn new() -> Self {
         RpcServer {
             methods: Arc::new(BTreeMap::new()),
             max_body: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_READ_TIMEOUT,
-            cors: cors_for(Some(DEFAULT_ALLOW_ORIGIN)),
+            origins: Vec::new(),
+            cors: cors_for(&[]),
         }
     }
 
-    /// Which origin's pages may call the host (CORS `Access-Control-Allow-Origin`,
-    /// e.g. `https://dash.example`, or `*`); `None` answers no preflight and sends no
-    /// CORS header, so only same-origin pages and non-browser clients can call.
-    pub fn allow_origin(mut self, origin: Option<HeaderValue>) -> Self {
-        self.cors = cors_for(origin.as_ref().and_then(|o| o.to_str().ok()));
+    /// Lets pages of `origin` (`https://dash.example`, or `*` for any page at all)
+    /// call the host: their preflights are answered and their calls carry CORS
+    /// headers. Repeatable. A call from a page of any other origin is `403`.
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origins.push(origin.into());
+        self.cors = cors_for(&self.origins);
         self
     }
 
@@ -168,7 +174,10 @@ impl RpcServer {
             return respond::error_json(StatusCode::NOT_FOUND, "not found".to_owned());
         };
         if request.method() == Method::OPTIONS && self.cors.is_open() {
-            return self.cors.preflight(ALLOW_METHODS);
+            return match self.cors.preflight(request.headers(), ALLOW_METHODS) {
+                Ok(granted) => granted,
+                Err(origin) => refuse_origin(&origin),
+            };
         }
         if request.method() != Method::POST {
             let mut response = respond::error_json(
@@ -183,12 +192,19 @@ impl RpcServer {
                 .insert(ALLOW, HeaderValue::from_static(ALLOW_METHODS));
             return response;
         }
+        let origin = request.headers().get(ORIGIN);
+        if !self.cors.may_write(origin) {
+            return refuse_origin(&shown_origin(origin));
+        }
         let Some(method) = self.methods.get(name).cloned() else {
             return respond::error_json(
                 StatusCode::NOT_FOUND,
                 format!("rpc server: can't find method {name}"),
             );
         };
+        if let Err(error) = body::require_json(request.headers()) {
+            return respond::error_json(error.status(), format!("rpc server: {error}"));
+        }
         let name = name.to_owned();
         let (parts, request_body) = request.into_parts();
         let read = body::read(
@@ -230,8 +246,16 @@ impl Handler for RpcServer {
     }
 }
 
-/// The CORS policy of a host open to `origin` (`*` for any), or to none.
-fn cors_for(origin: Option<&str>) -> Cors {
-    let origins: Vec<String> = origin.into_iter().map(str::to_owned).collect();
-    Cors::new(&origins, ALLOW_HEADERS, None)
+/// The CORS policy of a host open to `origins` (`*` for any): calls are writes, so
+/// the same origins may read and write.
+fn cors_for(origins: &[String]) -> Cors {
+    Cors::new(origins, origins, ALLOW_HEADERS, None)
+}
+
+/// `403` for a call from a page of `origin`, which may not call.
+fn refuse_origin(origin: &str) -> Reply {
+    respond::error_json(
+        StatusCode::FORBIDDEN,
+        format!("rpc server: pages from {origin} may not call this server"),
+    )
 }

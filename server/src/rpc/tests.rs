@@ -53,7 +53,11 @@ async fn send(
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from_static(body.as_bytes())))
         .expect("request");
-    let response = server.dispatch(request).await;
+    response_parts(server.dispatch(request).await).await
+}
+
+/// A reply's status and whole body.
+async fn response_parts(response: crate::http::Reply) -> (StatusCode, Bytes) {
     let status = response.status();
     let body = response
         .into_body()
@@ -175,36 +179,152 @@ fn registration_refuses_bad_and_duplicate_names() {
     );
 }
 
-#[tokio::test]
-async fn pages_of_other_origins_may_call() {
-    let preflight = bodiless(Method::OPTIONS, "/_rpc_/call/Foo.Sum");
-    let response = foo().dispatch(preflight).await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let headers = response.headers();
-    assert_eq!(headers["access-control-allow-origin"], "*");
-    assert_eq!(headers["access-control-allow-methods"], "POST, OPTIONS");
-    assert_eq!(headers["access-control-allow-headers"], "Content-Type");
-
-    // Errors carry the header too, or the page could not read why a call failed.
-    let request = Request::builder()
+/// A call with `content-type` (if any) and `origin` (if any).
+fn call_from(
+    origin: Option<&'static str>,
+    content_type: Option<&'static str>,
+) -> Request<Full<Bytes>> {
+    let mut request = Request::builder()
         .method(Method::POST)
-        .uri("/_rpc_/call/Foo.Missing")
-        .body(Full::new(Bytes::from_static(b"{}")))
-        .expect("request");
-    let response = foo().dispatch(request).await;
-    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+        .uri("/_rpc_/call/Foo.Sum");
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request
+        .body(Full::new(Bytes::from_static(br#"{"Num1":3,"Num2":9}"#)))
+        .expect("request")
+}
+
+fn preflight_from(origin: &'static str) -> Request<Full<Bytes>> {
+    Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/_rpc_/call/Foo.Sum")
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .body(Full::new(Bytes::new()))
+        .expect("request")
 }
 
 #[tokio::test]
-async fn cors_can_be_turned_off() {
-    let server = foo().allow_origin(None);
-    let preflight = bodiless(Method::OPTIONS, "/_rpc_/call/Foo.Sum");
-    let response = server.dispatch(preflight).await;
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+async fn no_page_may_call_unless_allowed() {
+    let closed = foo();
+    let preflight = closed.dispatch(preflight_from("https://x.example")).await;
+    assert_eq!(preflight.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(
-        response
+        preflight
             .headers()
             .get("access-control-allow-origin")
             .is_none()
     );
+    let call = closed
+        .dispatch(call_from(
+            Some("https://x.example"),
+            Some("application/json"),
+        ))
+        .await;
+    assert_eq!(call.status(), StatusCode::FORBIDDEN);
+    assert!(call.headers().get("access-control-allow-origin").is_none());
+    // Programs send no Origin: they may call.
+    let program = closed
+        .dispatch(call_from(None, Some("application/json")))
+        .await;
+    assert_eq!(program.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn allowed_origins_may_call_and_others_may_not() {
+    let server = foo().allow_origin("https://dash.example");
+    let response = server
+        .dispatch(preflight_from("https://dash.example"))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let headers = response.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://dash.example"
+    );
+    assert_eq!(headers["access-control-allow-methods"], "POST, OPTIONS");
+    assert_eq!(headers["access-control-allow-headers"], "Content-Type");
+    let call = server
+        .dispatch(call_from(
+            Some("https://dash.example"),
+            Some("application/json"),
+        ))
+        .await;
+    assert_eq!(call.status(), StatusCode::OK);
+    assert_eq!(
+        call.headers()["access-control-allow-origin"],
+        "https://dash.example"
+    );
+
+    let other = server.dispatch(preflight_from("https://x.example")).await;
+    assert_eq!(other.status(), StatusCode::FORBIDDEN);
+    let call = server
+        .dispatch(call_from(
+            Some("https://x.example"),
+            Some("application/json"),
+        ))
+        .await;
+    assert_eq!(call.status(), StatusCode::FORBIDDEN);
+    let (status, body) = response_parts(call).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(error_of(&body).contains("https://x.example"), "{body:?}");
+
+    // Errors carry the header too, or the page could not read why a call failed.
+    let any = foo().allow_origin("*");
+    let missing = Request::builder()
+        .method(Method::POST)
+        .uri("/_rpc_/call/Foo.Missing")
+        .header("origin", "https://y.example")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(b"{}")))
+        .expect("request");
+    let response = any.dispatch(missing).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+}
+
+#[tokio::test]
+async fn calls_must_be_declared_json() {
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let response = foo().dispatch(call_from(None, content_type)).await;
+        let (status, body) = response_parts(response).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+        assert!(error_of(&body).contains("application/json"), "{body:?}");
+    }
+    let charset = foo()
+        .dispatch(call_from(None, Some("application/json; charset=utf-8")))
+        .await;
+    assert_eq!(charset.status(), StatusCode::OK);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_slower_than_the_host_allows_is_408() {
+    use http_body_util::StreamBody;
+    let server = foo().body_timeout(std::time::Duration::from_secs(2));
+    let never =
+        futures_util::stream::pending::<Result<hyper::body::Frame<Bytes>, std::io::Error>>();
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/_rpc_/call/Foo.Sum")
+        .header("content-type", "application/json")
+        .body(StreamBody::new(never))
+        .expect("request");
+    let started = tokio::time::Instant::now();
+    let (status, body) = response_parts(server.dispatch(request).await).await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+    assert!(error_of(&body).contains("timed out"), "{body:?}");
+    assert_eq!(started.elapsed(), std::time::Duration::from_secs(2));
 }

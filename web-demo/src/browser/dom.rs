@@ -106,6 +106,38 @@ impl Page {
     }
 }
 
+impl Page {
+    /// The tab's `sessionStorage`: what is kept there leaves with the tab.
+    fn session(&self) -> Option<web_sys::Storage> {
+        match self.window.session_storage() {
+            Ok(storage) => storage,
+            Err(e) => {
+                log_error(&e);
+                None
+            }
+        }
+    }
+
+    /// The value kept for the tab under `key`, if any.
+    pub fn session_get(&self, key: &str) -> Option<String> {
+        self.session()?.get_item(key).ok().flatten()
+    }
+
+    /// Keeps `value` for the tab under `key`, or forgets it (`None`).
+    pub fn session_set(&self, key: &str, value: Option<&str>) {
+        let Some(storage) = self.session() else {
+            return;
+        };
+        let done = match value {
+            Some(value) => storage.set_item(key, value),
+            None => storage.remove_item(key),
+        };
+        if let Err(e) = done {
+            log_error(&e);
+        }
+    }
+}
+
 /// Logs `error` to the browser console.
 pub fn log_error(error: &JsValue) {
     web_sys::console::error_1(error);

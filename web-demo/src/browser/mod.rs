@@ -17,9 +17,8 @@ use std::time::Duration;
 
 use rollcall_client::rt;
 use rollcall_client::transport::FetchTransport;
-use rollcall_client::{
-    DiscoveryOptions, RegistryClient, RegistryDiscovery, RegistryEndpoint, RpcClient,
-};
+use rollcall_client::{DiscoveryOptions, RegistryDiscovery, RpcClient};
+use rollcall_protocol::Token;
 use wasm_bindgen::prelude::*;
 
 use crate::call::{CallForm, CallKind, CallView};
@@ -48,9 +47,18 @@ pub fn start() -> Result<(), JsValue> {
         }
         Err(e) => dashboard.failed(e),
     }
+    // The tab's token, if one was given earlier in this tab.
+    let kept = page.session_get(config::TOKEN_STORAGE_KEY);
+    let token = kept
+        .as_deref()
+        .and_then(|t| config::token_from_field(t).ok().flatten());
+    if let Some(token) = &token {
+        page.set_value("registry-token", token.expose());
+    }
     let app = Rc::new(App {
         page,
         transport: FetchTransport::new(),
+        token: RefCell::new(token),
         dashboard: RefCell::new(dashboard),
         generation: Cell::new(0),
         discoveries: RefCell::new(BTreeMap::new()),
@@ -67,6 +75,8 @@ pub fn start() -> Result<(), JsValue> {
 struct App {
     page: Page,
     transport: FetchTransport,
+    /// Sent to the registry (never to the RPC servers), if set.
+    token: RefCell<Option<Token>>,
     dashboard: RefCell<DashboardView>,
     /// Bumped when the registry changes: a refresh begun against the old registry
     /// finds it changed on return and drops its result.
@@ -108,9 +118,10 @@ impl App {
         if registry.is_empty() {
             return; // no usable registry URL: the status line says why
         }
+        let token = self.token.borrow().clone();
         let fetched = rt::timeout(
             REFRESH_TIMEOUT,
-            refresh::fetch_services(&registry, &self.transport),
+            refresh::fetch_services(&registry, token.as_ref(), &self.transport),
         )
         .await;
         if generation != self.generation.get() {
@@ -148,11 +159,15 @@ impl App {
             .set_html("services", &render::services(&dashboard, now_ms));
     }
 
-    /// Switches to the registry typed in `#registry-url`.
+    /// Switches to the registry typed in `#registry-url`, with the token typed in
+    /// `#registry-token` (kept for this tab only).
     fn change_registry(self: &Rc<Self>) {
         let typed = self.page.value("registry-url").unwrap_or_default();
-        let registry = match config::normalize(&typed) {
-            Ok(registry) => registry,
+        let typed_token = self.page.value("registry-token").unwrap_or_default();
+        let chosen = config::normalize(&typed)
+            .and_then(|registry| Ok((registry, config::token_from_field(&typed_token)?)));
+        let (registry, token) = match chosen {
+            Ok(chosen) => chosen,
             Err(e) => {
                 self.page
                     .set_html("registry-error", &crate::escape::html(&e));
@@ -162,6 +177,9 @@ impl App {
         self.page.set_html("registry-error", "");
         self.page.set_value("registry-url", &registry);
         self.page.replace_query(&config::query_for(&registry));
+        self.page
+            .session_set(config::TOKEN_STORAGE_KEY, token.as_ref().map(Token::expose));
+        *self.token.borrow_mut() = token;
         self.generation.set(self.generation.get() + 1);
         self.discoveries.borrow_mut().clear();
         *self.dashboard.borrow_mut() = DashboardView::new(registry);
@@ -224,9 +242,9 @@ impl App {
     fn discovery(&self, service: &str) -> Rc<RegistryDiscovery<FetchTransport>> {
         let registry = self.dashboard.borrow().registry.clone();
         let mut discoveries = self.discoveries.borrow_mut();
+        let token = self.token.borrow();
         let discovery = discoveries.entry(service.to_owned()).or_insert_with(|| {
-            let endpoint = RegistryEndpoint::json(registry.as_str(), service);
-            let client = RegistryClient::new(self.transport.clone(), endpoint);
+            let client = refresh::client(&registry, service, token.as_ref(), &self.transport);
             // Refresh as often as the dashboard does, so a call does not pick an
             // instance the page already shows as gone.
             let options = DiscoveryOptions {

@@ -4,14 +4,48 @@ use super::*;
 
 #[tokio::test]
 async fn refuses_other_schemes() {
-    let request = http::Request::get("https://example.invalid/")
+    let request = http::Request::get("ftp://example.invalid/")
         .body(Bytes::new())
         .expect("request");
     let err = HyperTransport::new()
         .send(request, Duration::from_secs(1))
         .await
-        .expect_err("https");
+        .expect_err("ftp");
     assert!(matches!(err, TransportError::InvalidRequest(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_transport_on_its_own_connector_refuses_https() {
+    let request = http::Request::get("https://example.invalid/")
+        .body(Bytes::new())
+        .expect("request");
+    let plain = HyperTransport::with_connector(HttpConnector::new());
+    let err = plain
+        .send(request, Duration::from_secs(1))
+        .await
+        .expect_err("no TLS");
+    assert!(
+        matches!(&err, TransportError::InvalidRequest(m) if m.contains("plain HTTP only")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_ca_file_must_hold_a_certificate() {
+    let empty = HyperTransport::with_ca_pem(b"");
+    assert!(matches!(empty, Err(TransportError::Tls(_))), "{empty:?}");
+    let garbage = HyperTransport::with_ca_pem(
+        b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+    );
+    assert!(
+        matches!(garbage, Err(TransportError::Tls(_))),
+        "{garbage:?}"
+    );
+    let missing = HyperTransport::with_ca_file("/nonexistent/ca.pem");
+    assert!(
+        matches!(&missing, Err(TransportError::Tls(m)) if m.contains("/nonexistent/ca.pem")),
+        "{missing:?}"
+    );
 }
 
 #[tokio::test]

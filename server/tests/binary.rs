@@ -1,0 +1,245 @@
+//! The `rollcall` binary as an operator runs it: nonsense settings refused at
+//! start with a message, a token file that does not parse refused with its line,
+//! and the token file read again on SIGHUP (a good file replaces the rules, a bad
+//! one is logged and the old rules stay).
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+const ROLLCALL: &str = env!("CARGO_BIN_EXE_rollcall");
+
+/// Longest wait for the process to start, log, or exit.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+const FIRST: &str = "first-0123456789abcdef";
+const SECOND: &str = "second-0123456789abcdef";
+
+/// `rollcall serve ARGS` run to its end (it must end on its own).
+fn run_to_end(args: &[&str]) -> Output {
+    let mut child = Command::new(ROLLCALL)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rollcall");
+    let started = Instant::now();
+    while child.try_wait().expect("status").is_none() {
+        if started.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("rollcall serve {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn nonsense_settings_are_refused_at_start() {
+    for (args, says) in [
+        (&["--header-timeout", "0"][..], "header timeout"),
+        (&["--write-timeout", "0"][..], "write timeout"),
+        (&["--body-timeout", "0"][..], "body timeout"),
+        (&["--min-ttl", "10s", "--max-ttl", "5s"][..], "min TTL"),
+        (&["--max-instances", "0"][..], "instance limit"),
+        (&["--max-services", "0"][..], "service limit"),
+        (&["--max-connections", "0"][..], "connection limit"),
+        (&["--max-metadata-bytes", "0"][..], "metadata limit"),
+        (&["--max-body", "0"][..], "body limit"),
+        (
+            &["--cors-write-origin", "evil.example"][..],
+            "not an origin",
+        ),
+        (&["--private-reads"][..], "--token-file"),
+        (&["--write-token", "short"][..], "shorter than 16"),
+        (
+            &[
+                "--tls-cert",
+                "/nonexistent/c.pem",
+                "--tls-key",
+                "/nonexistent/k.pem",
+            ][..],
+            "/nonexistent/c.pem",
+        ),
+    ] {
+        let output = run_to_end(args);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(said.contains(says), "{args:?}: {said}");
+    }
+}
+
+/// A token file in a fresh temporary directory.
+struct TokenFile {
+    path: PathBuf,
+}
+
+impl TokenFile {
+    fn new(name: &str, text: &str) -> TokenFile {
+        let dir = std::env::temp_dir().join(format!("rollcall-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = TokenFile {
+            path: dir.join("tokens"),
+        };
+        file.write(text);
+        file
+    }
+
+    fn write(&self, text: &str) {
+        std::fs::write(&self.path, text).expect("write the token file");
+    }
+}
+
+impl Drop for TokenFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+#[test]
+fn a_token_file_that_does_not_parse_stops_the_start() {
+    let file = TokenFile::new(
+        "bad-start",
+        &format!("# ok\n{FIRST} write *\n{SECOND} admin *\n"),
+    );
+    let path = file.path.to_str().expect("path");
+    let output = run_to_end(&["--token-file", path]);
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(said.contains("token file line 3"), "{said}");
+    assert!(
+        !said.contains(SECOND) && !said.contains(FIRST),
+        "a token was logged: {said}"
+    );
+}
+
+/// A running `rollcall serve`, killed on drop; its log lines arrive on `lines`.
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+    lines: Receiver<String>,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(ROLLCALL)
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start rollcall");
+        let stdout = child.stdout.take().expect("stdout");
+        let (send, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut running = Running {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            lines,
+        };
+        let line = running.wait_for("listening on ");
+        let after = line.split("listening on ").nth(1).expect("address");
+        let addr = after.split_whitespace().next().expect("address");
+        running.addr = addr.parse().expect("a socket address");
+        running
+    }
+
+    /// The next log line containing `text`.
+    fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) => panic!("no log line with {text:?}"),
+                Err(RecvTimeoutError::Disconnected) => panic!("rollcall exited before {text:?}"),
+            }
+        }
+    }
+
+    fn hang_up(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .expect("kill -HUP");
+        assert!(status.success());
+    }
+
+    /// The status of a registration with `token`.
+    fn register(&self, token: &str) -> u16 {
+        let body = r#"{"addr":"a:1"}"#;
+        let request = format!(
+            "POST /v1/services/s/instances HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = TcpStream::connect(self.addr).expect("connect");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status in {answer:?}"))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn sighup_reloads_the_token_file_and_keeps_the_old_rules_if_it_is_bad() {
+    let file = TokenFile::new("reload", &format!("{FIRST} write *\n"));
+    let path = file.path.to_str().expect("path");
+    let mut server = Running::start(&["--token-file", path]);
+    assert_eq!(server.register(FIRST), 201);
+    assert_eq!(server.register(SECOND), 401);
+
+    file.write(&format!("# rotated\n{SECOND} write s\n"));
+    server.hang_up();
+    let line = server.wait_for("SIGHUP");
+    assert!(line.contains("reloaded"), "{line}");
+    assert_eq!(server.register(SECOND), 200, "the new token writes");
+    assert_eq!(server.register(FIRST), 401, "the old token is gone");
+
+    file.write(&format!("{FIRST} write *\n{FIRST} wrte *\n"));
+    server.hang_up();
+    let line = server.wait_for("SIGHUP");
+    assert!(
+        line.contains("not reloaded") && line.contains("line 2"),
+        "{line}"
+    );
+    assert!(!line.contains(FIRST), "a token was logged: {line}");
+    assert_eq!(server.register(SECOND), 200, "the rules in force stay");
+    assert_eq!(server.register(FIRST), 401);
+}
