@@ -119,6 +119,14 @@ pub struct ServiceSummary {
 /// Answer to `GET /v1/services`, sorted by service name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceIndex {
+    /// The registry run, as in [`InstanceList::epoch`]; `0` from a registry that
+    /// does not send it.
+    #[serde(default)]
+    pub epoch: u64,
+    /// The registry-wide revision this index shows: the `index` to wait on for the
+    /// next change anywhere.
+    #[serde(default)]
+    pub revision: u64,
     pub services: Vec<ServiceSummary>,
 }
 

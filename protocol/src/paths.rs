@@ -7,6 +7,10 @@
 //! | `POST` | `/v1/services/{service}/instances` | register or renew ([`RegisterRequest`](crate::RegisterRequest) → [`RegisterResponse`](crate::RegisterResponse)) |
 //! | `DELETE` | `/v1/services/{service}/instances/{addr}` | deregister (address percent-encoded) |
 //! | `GET` | `/v1/services/{service}/leases` | time since the last heartbeat and time left, per instance ([`LeaseList`](crate::LeaseList)) |
+//! | `GET` | `/v1/services/{service}/changes` | the change feed ([`ChangeBatch`](crate::ChangeBatch)); see [`watch`](crate::watch) |
+//!
+//! `GET` of a list or of the index also takes a blocking query (`?index=N&wait=D`):
+//! see [`watch`](crate::watch).
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 

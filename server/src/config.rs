@@ -1,5 +1,5 @@
-//! What an operator can tune: the registry's TTL policy and limits, and the HTTP
-//! front's path, body limit, CORS origins and connection settings.
+//! What an operator can tune: the registry's TTL policy, limits and watches, and the
+//! HTTP front's path, body limit, CORS origins and connection settings.
 //!
 //! Every default is a named constant saying where it comes from, so `main.rs`, the
 //! tests and the simulator start from the same numbers.
@@ -11,6 +11,7 @@ use rollcall_protocol::{DEFAULT_PATH, DEFAULT_TTL};
 use crate::dashboard::Dashboard;
 use crate::http::{DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES};
 use crate::serve::ConnOptions;
+use crate::watch::WatchConfig;
 
 /// Shortest TTL a client may ask for: below a second, heartbeats would flood the
 /// registry for no gain in freshness.
@@ -55,6 +56,8 @@ pub struct RegistryConfig {
     /// one. `None` (the default) draws one at random when the registry starts; a
     /// simulation sets it from its seed.
     pub epoch: Option<u64>,
+    /// The change log and the limits of held requests (blocking queries).
+    pub watch: WatchConfig,
 }
 
 impl Default for RegistryConfig {
@@ -66,6 +69,7 @@ impl Default for RegistryConfig {
             max_services: DEFAULT_MAX_SERVICES,
             max_instances: DEFAULT_MAX_INSTANCES,
             epoch: None,
+            watch: WatchConfig::default(),
         }
     }
 }

@@ -7,7 +7,10 @@
 //!
 //! - [`Registry`]: the state, a cheap `Clone` handle: instances per service, their
 //!   leases, a deadline queue that expires them, and cached list snapshots.
-//! - [`RegistryConfig`]: default TTL and TTL bounds.
+//! - [`RegistryConfig`]: default TTL and TTL bounds, limits, and [`WatchConfig`]
+//!   (change log, longest wait, most held requests).
+//! - `watch`: what blocking queries wait on (per-service topics), the bound on
+//!   held requests, and [`ChangesGone`] (when the change feed says `410`).
 //! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API) over a
 //!   [`Registry`], with its [`HttpConfig`].
 //! - `http`: what every handler shares: bounded body reads ([`BodyError`]), JSON and
@@ -16,29 +19,31 @@
 //! - [`serve`]: the accept loop, generic over its [`Listener`] and [`Handler`].
 //! - [`RpcServer`]: a JSON-over-HTTP RPC host with typed `Service.Method` handlers.
 //! - [`Dashboard`]: the browser dashboard's files, served at `/` when loaded.
-//! - [`parse_duration`]: `30s`, `5m`, `0` as the CLI takes them.
+//! - [`parse_duration`]: `30s`, `5m`, `0` as the CLI takes them (the protocol's
+//!   syntax, re-exported).
 
 mod config;
 mod dashboard;
-mod duration;
 mod error;
 mod http;
 mod registry;
 mod routes;
 mod rpc;
 mod serve;
+mod watch;
 
 pub use config::{
     ConfigError, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL,
     DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
 };
 pub use dashboard::{Asset, Dashboard};
-pub use duration::{DurationError, parse_duration};
 pub use error::{ApiError, ErrorFormat};
 pub use http::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply};
-pub use registry::{Registry, Snapshot};
+pub use registry::{Answer, Registry, Snapshot};
+pub use rollcall_protocol::{DurationError, parse_duration};
 pub use routes::{RegistryService, serve_registry};
 pub use rpc::{RpcError, RpcServer};
 pub use serve::{
     ConnOptions, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, Handler, Listener, serve,
 };
+pub use watch::{ChangesGone, DEFAULT_CHANGE_LOG, DEFAULT_MAX_WATCHERS, WatchConfig};

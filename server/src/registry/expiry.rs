@@ -10,6 +10,7 @@ use std::collections::BinaryHeap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use rollcall_protocol::ChangeKind;
 use tokio::sync::Notify;
 
 use super::Shared;
@@ -75,7 +76,7 @@ impl Shared {
     /// One expiry pass at the current time.
     fn expire_due(&self) -> Next {
         let now_ms = self.now_ms();
-        self.lock().expire(now_ms, EXPIRY_BATCH)
+        self.change(|state| state.expire(now_ms, EXPIRY_BATCH))
     }
 }
 
@@ -103,10 +104,14 @@ impl State {
             match instance.deadline_ms() {
                 None => instance.queued_ms = NOT_QUEUED,
                 Some(deadline) if deadline < now_ms => {
-                    svc.remove(slot);
+                    let removed = svc.remove(slot);
                     self.instances -= 1;
                     self.revision += 1;
                     svc.changed(self.revision);
+                    if let Some(removed) = removed {
+                        let log = &mut self.log;
+                        log.record(self.revision, &svc.name, ChangeKind::Expire, &removed);
+                    }
                 }
                 Some(deadline) => {
                     instance.queued_ms = deadline;

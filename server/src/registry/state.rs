@@ -5,8 +5,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
-use rollcall_protocol::{DEFAULT_SERVICE, DEFAULT_WEIGHT};
+use rollcall_protocol::{ChangeKind, DEFAULT_SERVICE, DEFAULT_WEIGHT};
 
+use super::changelog::ChangeLog;
 use super::expiry::push;
 use super::instance::{Instance, Metadata, NOT_QUEUED};
 use super::service::Service;
@@ -22,6 +23,8 @@ pub(super) type QueueEntry = Reverse<(u64, u32, u32)>;
 pub(super) struct Limits {
     pub(super) max_services: usize,
     pub(super) max_instances: usize,
+    /// Changes kept for the change feed.
+    pub(super) change_log: usize,
 }
 
 /// What a registration sets on an instance.
@@ -54,6 +57,13 @@ pub(super) struct State {
     pub(super) revision: u64,
     pub(super) instances: usize,
     limits: Limits,
+    /// Every change, for the change feed and for waking watchers.
+    pub(super) log: ChangeLog,
+    /// Registry revision when empty services were last forgotten: what a service
+    /// the registry does not hold lists at, so its revision never goes backwards.
+    pub(super) forgotten: u64,
+    /// The service index as JSON, at the revision it shows.
+    pub(super) index_cache: Option<super::feed::Answer>,
 }
 
 impl State {
@@ -67,6 +77,9 @@ impl State {
             revision: 0,
             instances: 0,
             limits,
+            log: ChangeLog::new(limits.change_log),
+            forgotten: 0,
+            index_cache: None,
         }
     }
 
@@ -83,7 +96,7 @@ impl State {
         self.services.iter().flatten()
     }
 
-    fn index_of(&self, name: &str) -> Option<u32> {
+    pub(super) fn index_of(&self, name: &str) -> Option<u32> {
         if name == DEFAULT_SERVICE && self.default_service.is_some() {
             return self.default_service;
         }
@@ -143,6 +156,10 @@ impl State {
         self.instances += 1;
         self.revision += 1;
         svc.changed(self.revision);
+        if let Some(instance) = svc.get(slot) {
+            let log = &mut self.log;
+            log.record(self.revision, &svc.name, ChangeKind::Register, instance);
+        }
         let wake = match (deadline, svc.get_mut(slot)) {
             (Some(deadline), Some(instance)) => {
                 instance.queued_ms = deadline;
@@ -196,6 +213,10 @@ impl State {
         if changed {
             self.revision += 1;
             svc.changed(self.revision);
+            if let Some(instance) = svc.get(slot) {
+                let log = &mut self.log;
+                log.record(self.revision, &svc.name, ChangeKind::Update, instance);
+            }
         }
         Upserted {
             created: false,
@@ -253,6 +274,9 @@ impl State {
             })
             .map(|(name, idx)| (name.clone(), *idx))
             .collect();
+        if !empty.is_empty() {
+            self.forgotten = self.revision;
+        }
         for (name, idx) in empty {
             self.names.remove(&name);
             self.services[idx as usize] = None;
@@ -271,13 +295,17 @@ impl State {
         let Some(slot) = svc.find(addr) else {
             return false;
         };
-        if svc.remove(slot).is_none() {
+        let Some(removed) = svc.remove(slot) else {
             return false;
-        }
+        };
         self.revision += 1;
         let revision = self.revision;
-        if let Some(svc) = self.service_mut(service) {
+        if let Some(idx) = self.index_of(service)
+            && let Some(svc) = self.services[idx as usize].as_mut()
+        {
             svc.changed(revision);
+            let log = &mut self.log;
+            log.record(revision, &svc.name, ChangeKind::Deregister, &removed);
         }
         self.instances -= 1;
         self.compact_queue();
