@@ -9,8 +9,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use rollcall_protocol::DEFAULT_PATH;
 use rollcall_server::{
-    ConnOptions, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, Dashboard,
-    HttpConfig, Registry, RegistryConfig, parse_duration, serve_registry,
+    ConnOptions, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CHANGE_LOG, DEFAULT_CORS_ORIGIN,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_WATCHERS, Dashboard, HttpConfig, Registry, RegistryConfig,
+    WatchConfig, parse_duration, serve_registry,
 };
 use tracing::{error, info};
 use tracing_subscriber::EnvFilter;
@@ -59,6 +60,16 @@ struct ServeArgs {
     /// Directory of the dashboard bundle to serve at `/` (built by `cargo xtask run`).
     #[arg(long, env = "ROLLCALL_DASHBOARD_DIR")]
     dashboard_dir: Option<PathBuf>,
+    /// Changes kept for the change feed, across services (0: none; watchers that fall
+    /// behind list again).
+    #[arg(long, env = "ROLLCALL_CHANGE_LOG", default_value_t = DEFAULT_CHANGE_LOG)]
+    change_log: usize,
+    /// Longest wait granted to a blocking query; longer ones are cut to it.
+    #[arg(long, env = "ROLLCALL_MAX_WAIT", value_parser = parse_duration, default_value = DEFAULT_MAX_WAIT_TEXT)]
+    max_wait: Duration,
+    /// Blocking queries held at once; past it they answer 503.
+    #[arg(long, env = "ROLLCALL_MAX_WATCHERS", default_value_t = DEFAULT_MAX_WATCHERS)]
+    max_watchers: usize,
 }
 
 /// The library's defaults as the command line spells them (checked by a test).
@@ -66,6 +77,7 @@ const DEFAULT_TTL_TEXT: &str = "5m";
 const DEFAULT_MIN_TTL_TEXT: &str = "1s";
 const DEFAULT_MAX_TTL_TEXT: &str = "24h";
 const DEFAULT_HEADER_READ_TIMEOUT_TEXT: &str = "30s";
+const DEFAULT_MAX_WAIT_TEXT: &str = "5m";
 
 fn main() -> ExitCode {
     let Cli {
@@ -97,6 +109,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         default_ttl: args.ttl,
         min_ttl: args.min_ttl,
         max_ttl: args.max_ttl,
+        watch: WatchConfig {
+            change_log: args.change_log,
+            max_wait: args.max_wait,
+            max_watchers: args.max_watchers,
+            ..WatchConfig::default()
+        },
         ..RegistryConfig::default()
     };
     registry_config
@@ -183,6 +201,10 @@ mod tests {
             parse_duration(DEFAULT_HEADER_READ_TIMEOUT_TEXT),
             Ok(DEFAULT_HEADER_READ_TIMEOUT)
         );
+        assert_eq!(
+            parse_duration(DEFAULT_MAX_WAIT_TEXT),
+            Ok(rollcall_protocol::DEFAULT_MAX_WAIT)
+        );
     }
 
     #[test]
@@ -200,6 +222,12 @@ mod tests {
             "https://b",
             "--max-body",
             "100",
+            "--max-wait",
+            "30s",
+            "--max-watchers",
+            "5",
+            "--change-log",
+            "0",
         ]);
         let Ok(Cli {
             command: Command::Serve(args),
@@ -210,6 +238,8 @@ mod tests {
         assert_eq!(args.ttl, Duration::ZERO);
         assert_eq!(args.cors_origins, ["https://a", "https://b"]);
         assert_eq!(args.max_body, 100);
+        assert_eq!(args.max_wait, Duration::from_secs(30));
+        assert_eq!((args.max_watchers, args.change_log), (5, 0));
         assert!(Cli::try_parse_from(["rollcall", "serve", "--ttl", "5x"]).is_err());
     }
 }

@@ -1,31 +1,45 @@
 //! The JSON API under `/v1`: named services, metadata, weights, per-instance TTLs,
-//! deregistration and revisions.
+//! deregistration and revisions. Lists and the index also answer blocking queries
+//! (`?index=N&wait=D`, see [`rollcall_protocol::watch`]).
 
 use std::time::Duration;
 
 use http::header::{ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use hyper::body::Incoming;
-use rollcall_protocol::{RegisterRequest, validate_service};
+use rollcall_protocol::{RegisterRequest, WatchQuery, validate_service};
 
-use super::route;
+use super::{route, watch};
 use crate::http::{Reply, body, respond};
 use crate::{ApiError, Registry};
 
-/// `GET /v1/services`.
-pub(super) fn index(registry: &Registry) -> Reply {
-    respond::json(StatusCode::OK, &registry.index())
+/// `GET /v1/services[?index=N&wait=D&epoch=E]`: the service index, cached per
+/// revision; held while nothing is newer than `index`.
+pub(super) async fn index(registry: &Registry, query: Option<&str>) -> Result<Reply, ApiError> {
+    let answer = match WatchQuery::parse_list(query)? {
+        None => registry.index_answer(),
+        Some(query) => registry.watch_index(&query).await?,
+    };
+    Ok(watch::indexed(
+        respond::json_bytes(StatusCode::OK, answer.body),
+        answer.revision,
+    ))
 }
 
-/// `GET /v1/services/{service}`: the cached list, or `304` if the client's
-/// `If-None-Match` names the current epoch and revision.
-pub(super) fn list(
+/// `GET /v1/services/{service}[?index=N&wait=D&epoch=E]`: the cached list (held
+/// while nothing is newer than `index`), or `304` if the client's `If-None-Match`
+/// names the epoch and revision it shows.
+pub(super) async fn list(
     registry: &Registry,
     service: &str,
+    query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Reply, ApiError> {
     validate_service(service)?;
-    let snapshot = registry.list(service);
+    let snapshot = match WatchQuery::parse_list(query)? {
+        None => registry.list(service),
+        Some(query) => registry.watch_list(service, &query).await?,
+    };
     let etag = snapshot.version().etag();
     let mut response = if if_none_match(headers, &etag) {
         respond::empty(StatusCode::NOT_MODIFIED)
@@ -36,7 +50,7 @@ pub(super) fn list(
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(ETAG, value);
     }
-    Ok(response)
+    Ok(watch::indexed(response, snapshot.revision()))
 }
 
 /// `POST /v1/services/{service}/instances`: `201` created, `200` renewed.

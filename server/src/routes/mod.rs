@@ -7,6 +7,7 @@
 mod api;
 mod route;
 mod seed;
+mod watch;
 
 use std::future::Future;
 use std::io;
@@ -26,8 +27,9 @@ use crate::serve::{Handler, Listener, serve};
 use crate::{HttpConfig, Registry};
 use route::Route;
 
-/// Response headers a page may read: the seed's list, the granted TTL, the revision.
-const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, ETag";
+/// Response headers a page may read: the seed's list, the granted TTL, the revision
+/// (as the list's `ETag`, and as the index a watch waits on next).
+const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, ETag, X-Rollcall-Index";
 
 /// Request headers a page may send.
 const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match";
@@ -75,13 +77,19 @@ impl RegistryService {
         };
         let registry = &self.registry;
         let headers = &parts.headers;
+        let query = parts.uri.query();
         let answer = match (&parts.method, route) {
             (&Method::OPTIONS, route) => Ok(self.inner.cors.preflight(route.allow())),
             (&Method::GET, Route::Seed) => Ok(seed::list(registry)),
             (&Method::POST, Route::Seed) => seed::renew(registry, headers),
             (&Method::GET, Route::Health) => Ok(health()),
-            (&Method::GET, Route::Services) => Ok(api::index(registry)),
-            (&Method::GET, Route::Service(service)) => api::list(registry, service, headers),
+            (&Method::GET, Route::Services) => api::index(registry, query).await,
+            (&Method::GET, Route::Service(service)) => {
+                api::list(registry, service, query, headers).await
+            }
+            (&Method::GET, Route::Changes(service)) => {
+                watch::changes(registry, service, query).await
+            }
             (&Method::POST, Route::Instances(service)) => {
                 let limit = self.inner.config.max_body_bytes;
                 let timeout = self.inner.config.body_read_timeout;
@@ -126,7 +134,9 @@ fn health() -> Reply {
 }
 
 /// Serves `registry` on `listener` until `shutdown` completes: [`RegistryService`]
-/// on the generic accept loop, with `config.conn`'s connection settings.
+/// on the generic accept loop, with `config.conn`'s connection settings. Held
+/// blocking queries are answered as soon as `shutdown` completes
+/// ([`Registry::close_watches`]), so the grace period is not spent waiting them out.
 ///
 /// Must be called from within a tokio runtime (or a turmoil host).
 pub async fn serve_registry<L: Listener>(
@@ -135,6 +145,11 @@ pub async fn serve_registry<L: Listener>(
     config: HttpConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let closing = registry.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.close_watches();
+    };
     let conn = config.conn.clone();
     serve(
         listener,

@@ -26,6 +26,8 @@ pub(super) enum Route<'a> {
     Instance(&'a str, &'a str),
     /// `/v1/services/{service}/leases`.
     Leases(&'a str),
+    /// `/v1/services/{service}/changes`: the change feed.
+    Changes(&'a str),
 }
 
 impl<'a> Route<'a> {
@@ -53,13 +55,15 @@ impl<'a> Route<'a> {
             (Some(s), Some("instances"), None, None) => Route::Instances(s),
             (Some(s), Some("instances"), Some(a), None) if !a.is_empty() => Route::Instance(s, a),
             (Some(s), Some("leases"), None, None) => Route::Leases(s),
+            (Some(s), Some("changes"), None, None) => Route::Changes(s),
             _ => return None,
         };
         match route {
             Route::Service("")
             | Route::Instances("")
             | Route::Instance("", _)
-            | Route::Leases("") => None,
+            | Route::Leases("")
+            | Route::Changes("") => None,
             route => Some(route),
         }
     }
@@ -70,9 +74,11 @@ impl<'a> Route<'a> {
             Route::Seed => "GET, POST, OPTIONS",
             Route::Instances(_) => "POST, OPTIONS",
             Route::Instance(..) => "DELETE, OPTIONS",
-            Route::Health | Route::Services | Route::Service(_) | Route::Leases(_) => {
-                "GET, OPTIONS"
-            }
+            Route::Health
+            | Route::Services
+            | Route::Service(_)
+            | Route::Leases(_)
+            | Route::Changes(_) => "GET, OPTIONS",
         }
     }
 
@@ -134,6 +140,7 @@ mod tests {
             Some(Route::Instance("a", "tcp@h%3A1"))
         );
         assert_eq!(parse("/v1/services/a/leases"), Some(Route::Leases("a")));
+        assert_eq!(parse("/v1/services/a/changes"), Some(Route::Changes("a")));
         for missing in [
             "/",
             "/v1",
@@ -143,6 +150,8 @@ mod tests {
             "/v1/services//instances",
             "/v1/services/a/instances/",
             "/v1/services/a/other",
+            "/v1/services//changes",
+            "/v1/services/a/changes/x",
             "/v1/services/a/instances/x/y",
             "/_rpc_/registry/",
         ] {
