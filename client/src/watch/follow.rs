@@ -1,0 +1,291 @@
+//! The loop behind a [`WatchStream`](super::WatchStream): list, then follow the
+//! change feed; start over when told to; back off on failure; poll a registry that
+//! cannot watch.
+
+use std::time::Duration;
+
+use http::Method;
+use rand::Rng;
+use rand::rngs::SmallRng;
+
+use super::{WatchEvent, WatchOptions};
+use crate::error::Error;
+use crate::protocol::{self, ChangeBatch, Instance, InstanceList, ListVersion, WatchQuery};
+use crate::registry_client::{RegistryClient, malformed, request};
+use crate::rt::{self, Instant};
+use crate::transport::Transport;
+
+/// What the follower does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// List, then follow the change feed from the list's version.
+    Feed,
+    /// The registry cannot watch: poll its list.
+    Poll,
+}
+
+/// The outcome of one request.
+enum Step {
+    /// Give this to the consumer.
+    Yield(WatchEvent),
+    /// Nothing to give (a wait ran out, or the stream must start over): go again.
+    Again,
+    /// The request failed.
+    Failed(Error),
+}
+
+/// The state of one watch, moved through the stream.
+pub(super) struct Follower<T> {
+    client: RegistryClient<T>,
+    service: String,
+    options: WatchOptions,
+    rng: SmallRng,
+    mode: Mode,
+    /// The version the consumer's view is at; `None`: list (again).
+    at: Option<ListVersion>,
+    /// The highest version given so far, kept across lists: nothing older in the
+    /// same epoch is ever given.
+    seen: Option<ListVersion>,
+    /// The seed protocol's list as last given, since it has no versions.
+    seed_list: Option<Vec<Instance>>,
+    /// Failures in a row, for the backoff.
+    failures: u32,
+    /// A backoff to sleep before the next request.
+    retry_in: Option<Duration>,
+    /// When the last request went out, for spacing them.
+    last_request: Option<Instant>,
+}
+
+impl<T: Transport> Follower<T> {
+    pub(super) fn new(
+        client: RegistryClient<T>,
+        service: String,
+        options: WatchOptions,
+        rng: SmallRng,
+    ) -> Follower<T> {
+        let mode = if client.endpoint().is_seed() {
+            Mode::Poll
+        } else {
+            Mode::Feed
+        };
+        Follower {
+            client,
+            service,
+            options,
+            rng,
+            mode,
+            at: None,
+            seen: None,
+            seed_list: None,
+            failures: 0,
+            retry_in: None,
+            last_request: None,
+        }
+    }
+
+    /// The next item: requests go out until one has something to give.
+    pub(super) async fn next(&mut self) -> WatchEvent {
+        loop {
+            if let Some(delay) = self.retry_in.take() {
+                rt::sleep(delay).await;
+            } else {
+                self.pace().await;
+            }
+            self.last_request = Some(Instant::now());
+            let step = match (self.mode, self.at) {
+                (Mode::Feed, Some(at)) => self.follow(at).await,
+                (Mode::Feed, None) => self.list().await,
+                (Mode::Poll, _) => self.poll().await,
+            };
+            match step {
+                Step::Yield(event) => {
+                    self.failures = 0;
+                    return event;
+                }
+                Step::Again => self.failures = 0,
+                Step::Failed(error) => {
+                    self.failures = self.failures.saturating_add(1);
+                    let retry_in = self.backoff();
+                    self.retry_in = Some(retry_in);
+                    tracing::debug!(service = %self.service, %error, ?retry_in, "watch failed");
+                    return WatchEvent::Failed { error, retry_in };
+                }
+            }
+        }
+    }
+
+    /// Spaces requests: at least `min_interval` (plus up to a quarter of it, at
+    /// random) after the last one in feed mode, `poll_interval` (plus up to a
+    /// sixteenth) when polling.
+    async fn pace(&mut self) {
+        let Some(last) = self.last_request else {
+            return;
+        };
+        let (gap, jitter) = match (self.mode, self.at) {
+            (Mode::Poll, _) if self.has_given() => {
+                let gap = self.options.poll_interval;
+                (gap, gap / 16)
+            }
+            _ => {
+                let gap = self.options.min_interval;
+                (gap, gap / 4)
+            }
+        };
+        let since = last.elapsed();
+        if since < gap {
+            let jitter = self.random_up_to(jitter);
+            rt::sleep(gap - since + jitter).await;
+        }
+    }
+
+    /// Whether a list was given since polling began (the first poll goes at once).
+    fn has_given(&self) -> bool {
+        self.at.is_some() || self.seed_list.is_some()
+    }
+
+    /// Lists the service: the start, and every start over.
+    async fn list(&mut self) -> Step {
+        match self.client.list(None).await {
+            Ok(Some(list)) => self.reset(list),
+            Ok(None) => Step::Failed(malformed(
+                &self.service,
+                "304 to a list without a version".to_owned(),
+            )),
+            Err(error) => Step::Failed(error),
+        }
+    }
+
+    /// The list as the new view, unless it would take the view backwards within an
+    /// epoch (then: list again, after a backoff).
+    fn reset(&mut self, list: InstanceList) -> Step {
+        let version = list.version();
+        if let Some(seen) = self.seen
+            && seen.epoch == version.epoch
+            && version.revision < seen.revision
+        {
+            return Step::Failed(malformed(
+                &self.service,
+                format!(
+                    "list at revision {} after {}: the index went backwards",
+                    version.revision, seen.revision
+                ),
+            ));
+        }
+        self.at = Some(version);
+        self.seen = Some(version);
+        Step::Yield(WatchEvent::Reset(list))
+    }
+
+    /// One blocking query on the change feed, from `at`.
+    async fn follow(&mut self, at: ListVersion) -> Step {
+        let base = match self.client.json_base("a change feed") {
+            Ok(base) => base.to_owned(),
+            Err(error) => return Step::Failed(error),
+        };
+        let query = WatchQuery {
+            after: at.revision,
+            wait: self.options.wait,
+            epoch: Some(at.epoch),
+        };
+        let url = format!(
+            "{base}{}",
+            protocol::watch::watch_changes(&self.service, &query)
+        );
+        let req = match request(Method::GET, &url) {
+            Ok(req) => req,
+            Err(error) => return Step::Failed(error),
+        };
+        let timeout = self.options.request_timeout();
+        let response = match self.client.exchange_within(&url, req, timeout).await {
+            Ok(response) => response,
+            Err(error) => {
+                return match error.status() {
+                    // The feed cannot go on from `at`: start over from a list.
+                    Some(410) => {
+                        self.at = None;
+                        Step::Again
+                    }
+                    // A registry without a change feed: poll its list instead.
+                    Some(404) => {
+                        tracing::info!(%url, "registry has no change feed; polling");
+                        self.mode = Mode::Poll;
+                        Step::Again
+                    }
+                    _ => Step::Failed(error),
+                };
+            }
+        };
+        let batch: ChangeBatch = match serde_json::from_slice(response.body()) {
+            Ok(batch) => batch,
+            Err(error) => return Step::Failed(malformed(&url, error.to_string())),
+        };
+        if !follows_on(at, &batch) {
+            tracing::warn!(%url, "change batch does not follow on; listing again");
+            self.at = None;
+            return Step::Again;
+        }
+        self.at = Some(ListVersion {
+            epoch: at.epoch,
+            revision: batch.revision,
+        });
+        self.seen = self.at;
+        if batch.events.is_empty() {
+            Step::Again
+        } else {
+            Step::Yield(WatchEvent::Changes(batch))
+        }
+    }
+
+    /// One poll of a registry that cannot watch: a `Reset` when the list changed.
+    async fn poll(&mut self) -> Step {
+        let known = self.at;
+        match self.client.list(known).await {
+            Err(error) => Step::Failed(error),
+            Ok(None) => Step::Again,
+            Ok(Some(list)) if self.client.endpoint().is_seed() => {
+                if self.seed_list.as_ref() == Some(&list.instances) {
+                    return Step::Again;
+                }
+                self.seed_list = Some(list.instances.clone());
+                Step::Yield(WatchEvent::Reset(list))
+            }
+            Ok(Some(list)) => {
+                if self.at == Some(list.version()) {
+                    return Step::Again;
+                }
+                self.reset(list)
+            }
+        }
+    }
+
+    /// The delay before the next try after failure number `failures`: uniform
+    /// between `backoff_min` and `backoff_min · 2^(failures−1)`, capped at
+    /// `backoff_max`. Jitter keeps watchers that lost the registry together from
+    /// returning together.
+    fn backoff(&mut self) -> Duration {
+        let floor = self.options.backoff_min.min(self.options.backoff_max);
+        let doublings = self.failures.saturating_sub(1).min(30);
+        let ceiling = floor
+            .saturating_mul(1 << doublings)
+            .min(self.options.backoff_max);
+        floor + self.random_up_to(ceiling.saturating_sub(floor))
+    }
+
+    fn random_up_to(&mut self, bound: Duration) -> Duration {
+        let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(self.rng.random_range(0..=nanos))
+    }
+}
+
+/// Whether `batch` carries on from `at`: same epoch, not behind, and its events
+/// in order within `(at, batch.revision]`.
+fn follows_on(at: ListVersion, batch: &ChangeBatch) -> bool {
+    let mut last = at.revision;
+    batch.epoch == at.epoch
+        && batch.revision >= at.revision
+        && batch.events.iter().all(|event| {
+            let in_order = event.revision > last && event.revision <= batch.revision;
+            last = event.revision;
+            in_order
+        })
+}
