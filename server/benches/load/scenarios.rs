@@ -81,7 +81,11 @@ fn timed(settings: &Settings, addr: SocketAddr, make: MakeRequest) -> Result<Out
 }
 
 /// Registers `count` distinct addresses and checks they are all listed.
-fn register(settings: &Settings, server: &ServerProcess, count: u64) -> Result<Duration, String> {
+pub fn register(
+    settings: &Settings,
+    server: &ServerProcess,
+    count: u64,
+) -> Result<Duration, String> {
     let make = heartbeats(server, count)?;
     let outcome = loadgen::run(
         server.addr,
@@ -115,7 +119,7 @@ struct Row {
 }
 
 /// Runs every scenario and prints the report.
-pub fn run_all(settings: Settings) -> Result<(), String> {
+pub fn run_all(settings: &Settings) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
         "rollcall load benchmark: {} connections on {} load threads, {} s measured per scenario \
@@ -130,7 +134,7 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
 
     eprintln!("(a) no-op ceiling ...");
     let noop = ServerProcess::spawn(Role::Noop)?;
-    let ceiling = timed(&settings, noop.addr, get(&noop, "/")?)?;
+    let ceiling = timed(settings, noop.addr, get(&noop, "/")?)?;
     drop(noop);
     rows.push(Row {
         label: "(a) no-op handler (ceiling)",
@@ -141,7 +145,7 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
     eprintln!("(b) heartbeats ...");
     let registry = ServerProcess::spawn(Role::Registry)?;
     let outcome = timed(
-        &settings,
+        settings,
         registry.addr,
         heartbeats(&registry, HEARTBEAT_ADDRS)?,
     )?;
@@ -154,14 +158,14 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
 
     eprintln!("(c, d) lists of 1,000 ...");
     let registry = ServerProcess::spawn(Role::Registry)?;
-    register(&settings, &registry, SMALL_LIST)?;
-    let outcome = timed(&settings, registry.addr, get(&registry, DEFAULT_PATH)?)?;
+    register(settings, &registry, SMALL_LIST)?;
+    let outcome = timed(settings, registry.addr, get(&registry, DEFAULT_PATH)?)?;
     rows.push(Row {
         label: "(c) seed GET list, 1,000 (header)",
         outcome,
         target: Some(GET_1K_TARGET),
     });
-    let outcome = timed(&settings, registry.addr, get(&registry, &json_path)?)?;
+    let outcome = timed(settings, registry.addr, get(&registry, &json_path)?)?;
     rows.push(Row {
         label: "(d) JSON GET list, 1,000",
         outcome,
@@ -173,9 +177,9 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
     let registry = ServerProcess::spawn(Role::Registry)?;
     std::thread::sleep(SETTLE);
     let before = registry.rss_bytes()?;
-    let took = register(&settings, &registry, LARGE_LIST)?;
+    let took = register(settings, &registry, LARGE_LIST)?;
     let after = registry.rss_bytes()?;
-    let outcome = timed(&settings, registry.addr, get(&registry, &json_path)?)?;
+    let outcome = timed(settings, registry.addr, get(&registry, &json_path)?)?;
     rows.push(Row {
         label: "(e) JSON GET list, 100,000",
         outcome,

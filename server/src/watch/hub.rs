@@ -5,10 +5,13 @@
 //! and wakes every receiver; a receiver subscribed before the registry's state was
 //! read cannot miss a change made after (its version is then unseen). Topics of
 //! services live in a map under their own `std` mutex, apart from the registry's
-//! state lock, held only for a lookup or an insertion.
+//! state lock, held only for a lookup or an insertion; each counts its watchers in
+//! an atomic, so only the last to leave takes the lock to remove it. Shutdown sets a
+//! flag and wakes every topic, so a held request waits on one channel only: waking
+//! ten thousand of them touches no shared lock beyond the channel's own.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -24,17 +27,24 @@ use crate::ApiError;
 #[derive(Debug)]
 pub(crate) struct Hub {
     /// Watched services by name. A topic is removed when its last watcher leaves.
-    topics: Mutex<HashMap<Arc<str>, watch::Sender<()>>>,
+    topics: Mutex<HashMap<Arc<str>, Arc<ServiceTopic>>>,
     /// Mirror of `topics.len()`, so a change nobody watches skips the lock.
     watched: AtomicUsize,
     /// The service index: woken by every change.
     index: watch::Sender<()>,
-    /// `true` once the server shuts down: held requests answer at once.
-    closing: watch::Sender<bool>,
+    /// Set once the server shuts down: held requests answer at once.
+    closing: AtomicBool,
     /// Held requests now.
     held: AtomicUsize,
     max_held: usize,
     rng: Mutex<SmallRng>,
+}
+
+/// One watched service's channel and the count of its watchers.
+#[derive(Debug)]
+struct ServiceTopic {
+    sender: watch::Sender<()>,
+    watchers: AtomicUsize,
 }
 
 /// What a held request waits on.
@@ -64,7 +74,7 @@ impl Hub {
             topics: Mutex::new(HashMap::new()),
             watched: AtomicUsize::new(0),
             index: watch::Sender::new(()),
-            closing: watch::Sender::new(false),
+            closing: AtomicBool::new(false),
             held: AtomicUsize::new(0),
             max_held,
             rng: Mutex::new(rng),
@@ -78,12 +88,22 @@ impl Hub {
 
     /// Whether the server is shutting down.
     pub(crate) fn is_closing(&self) -> bool {
-        *self.closing.borrow()
+        self.closing.load(Ordering::SeqCst)
     }
 
-    /// Ends every held request and every one to come: they answer at once.
+    /// Ends every held request and every one to come: they answer at once. The flag
+    /// is set before the topics are woken, and a request looks at it again after
+    /// subscribing, so none is left waiting.
     pub(crate) fn close(&self) {
-        self.closing.send_replace(true);
+        self.closing.store(true, Ordering::SeqCst);
+        self.index.send_replace(());
+        let senders: Vec<watch::Sender<()>> = lock(&self.topics)
+            .values()
+            .map(|topic| topic.sender.clone())
+            .collect();
+        for sender in senders {
+            sender.send_replace(());
+        }
     }
 
     /// A random extra wait of up to [`max_jitter`] of `wait`.
@@ -107,23 +127,27 @@ impl Hub {
             Topic::Index => (None, self.index.subscribe()),
             Topic::Service(name) => {
                 let mut topics = lock(&self.topics);
-                let changed = match topics.get(name) {
-                    Some(sender) => sender.subscribe(),
+                let topic = match topics.get(name) {
+                    Some(topic) => Arc::clone(topic),
                     None => {
-                        let (sender, receiver) = watch::channel(());
-                        topics.insert(Arc::from(name), sender);
+                        let topic = Arc::new(ServiceTopic {
+                            sender: watch::Sender::new(()),
+                            watchers: AtomicUsize::new(0),
+                        });
+                        topics.insert(Arc::from(name), Arc::clone(&topic));
                         self.watched.store(topics.len(), Ordering::Release);
-                        receiver
+                        topic
                     }
                 };
-                (Some(Box::<str>::from(name)), changed)
+                topic.watchers.fetch_add(1, Ordering::AcqRel);
+                let changed = topic.sender.subscribe();
+                (Some((Box::<str>::from(name), topic)), changed)
             }
         };
         Ok(Subscription {
             hub: Arc::clone(self),
             service,
             changed,
-            closing: self.closing.subscribe(),
         })
     }
 
@@ -141,10 +165,10 @@ impl Hub {
             let topics = lock(&self.topics);
             let mut senders: Vec<watch::Sender<()>> = Vec::new();
             for name in services {
-                if let Some(sender) = topics.get(name)
-                    && !senders.iter().any(|s| s.same_channel(sender))
+                if let Some(topic) = topics.get(name)
+                    && !senders.iter().any(|s| s.same_channel(&topic.sender))
                 {
-                    senders.push(sender.clone());
+                    senders.push(topic.sender.clone());
                 }
             }
             senders
@@ -161,37 +185,45 @@ impl Hub {
 #[derive(Debug)]
 pub(crate) struct Subscription {
     hub: Arc<Hub>,
-    service: Option<Box<str>>,
+    service: Option<(Box<str>, Arc<ServiceTopic>)>,
     changed: watch::Receiver<()>,
-    closing: watch::Receiver<bool>,
 }
 
 impl Subscription {
     /// Waits until the topic changes, `until` passes, or the server shuts down.
     pub(crate) async fn wait(&mut self, until: Instant) -> Woken {
+        if self.hub.is_closing() {
+            return Woken::Closing;
+        }
         // Biased: a fixed polling order keeps simulated runs reproducible.
-        tokio::select! {
+        let woken = tokio::select! {
             biased;
-            _ = self.closing.wait_for(|closing| *closing) => Woken::Closing,
             // An error means the topic is gone, which cannot happen while this
             // receiver lives; answering is the safe reading of it anyway.
             _ = self.changed.changed() => Woken::Changed,
             () = tokio::time::sleep_until(until) => Woken::TimedOut,
+        };
+        if self.hub.is_closing() {
+            return Woken::Closing;
         }
+        woken
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.hub.held.fetch_sub(1, Ordering::AcqRel);
-        let Some(name) = &self.service else {
+        let Some((name, topic)) = &self.service else {
             return;
         };
+        if topic.watchers.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        // Perhaps the last: subscriptions count under this lock, so look again.
         let mut topics = lock(&self.hub.topics);
-        // Subscriptions are made under this lock, so the count is exact: 1 is ours.
         if topics
             .get(&**name)
-            .is_some_and(|sender| sender.receiver_count() <= 1)
+            .is_some_and(|t| Arc::ptr_eq(t, topic) && t.watchers.load(Ordering::Acquire) == 0)
         {
             topics.remove(&**name);
             self.hub.watched.store(topics.len(), Ordering::Release);
