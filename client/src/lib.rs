@@ -53,7 +53,7 @@ pub use rt::Deadline;
 pub use select::SelectMode;
 pub use transport::{Transport, TransportError};
 pub use watch::{
-    DEFAULT_MIN_INTERVAL, DEFAULT_WATCH_BACKOFF_MAX, DEFAULT_WATCH_BACKOFF_MIN, ServiceView,
-    WatchEvent, WatchOptions, WatchStream,
+    DEFAULT_MIN_INTERVAL, DEFAULT_WATCH_BACKOFF_MAX, DEFAULT_WATCH_BACKOFF_MIN, IndexEvent,
+    ServiceView, WatchEvent, WatchOptions, WatchStream,
 };
 pub use xclient::XClient;

@@ -2,17 +2,13 @@
 //! change feed; start over when told to; back off on failure; poll a registry that
 //! cannot watch.
 
-use std::time::Duration;
-
 use http::Method;
-use rand::Rng;
-use rand::rngs::SmallRng;
 
-use super::{WatchEvent, WatchOptions};
+use super::WatchEvent;
+use super::pacing::Pacer;
 use crate::error::Error;
 use crate::protocol::{self, ChangeBatch, Instance, InstanceList, ListVersion, WatchQuery};
 use crate::registry_client::{RegistryClient, malformed, request};
-use crate::rt::{self, Instant};
 use crate::transport::Transport;
 
 /// What the follower does next.
@@ -38,8 +34,7 @@ enum Step {
 pub(super) struct Follower<T> {
     client: RegistryClient<T>,
     service: String,
-    options: WatchOptions,
-    rng: SmallRng,
+    pacer: Pacer,
     mode: Mode,
     /// The version the consumer's view is at; `None`: list (again).
     at: Option<ListVersion>,
@@ -48,21 +43,10 @@ pub(super) struct Follower<T> {
     seen: Option<ListVersion>,
     /// The seed protocol's list as last given, since it has no versions.
     seed_list: Option<Vec<Instance>>,
-    /// Failures in a row, for the backoff.
-    failures: u32,
-    /// A backoff to sleep before the next request.
-    retry_in: Option<Duration>,
-    /// When the last request went out, for spacing them.
-    last_request: Option<Instant>,
 }
 
 impl<T: Transport> Follower<T> {
-    pub(super) fn new(
-        client: RegistryClient<T>,
-        service: String,
-        options: WatchOptions,
-        rng: SmallRng,
-    ) -> Follower<T> {
+    pub(super) fn new(client: RegistryClient<T>, service: String, pacer: Pacer) -> Follower<T> {
         let mode = if client.endpoint().is_seed() {
             Mode::Poll
         } else {
@@ -71,27 +55,23 @@ impl<T: Transport> Follower<T> {
         Follower {
             client,
             service,
-            options,
-            rng,
+            pacer,
             mode,
             at: None,
             seen: None,
             seed_list: None,
-            failures: 0,
-            retry_in: None,
-            last_request: None,
         }
     }
 
     /// The next item: requests go out until one has something to give.
     pub(super) async fn next(&mut self) -> WatchEvent {
         loop {
-            if let Some(delay) = self.retry_in.take() {
-                rt::sleep(delay).await;
-            } else {
-                self.pace().await;
-            }
-            self.last_request = Some(Instant::now());
+            // The first poll goes at once; later ones are spaced by the interval.
+            let (gap, jitter) = match self.mode {
+                Mode::Poll if self.at.is_some() || self.seed_list.is_some() => self.pacer.polling(),
+                _ => self.pacer.following(),
+            };
+            self.pacer.ready(gap, jitter).await;
             let step = match (self.mode, self.at) {
                 (Mode::Feed, Some(at)) => self.follow(at).await,
                 (Mode::Feed, None) => self.list().await,
@@ -99,48 +79,17 @@ impl<T: Transport> Follower<T> {
             };
             match step {
                 Step::Yield(event) => {
-                    self.failures = 0;
+                    self.pacer.succeeded();
                     return event;
                 }
-                Step::Again => self.failures = 0,
+                Step::Again => self.pacer.succeeded(),
                 Step::Failed(error) => {
-                    self.failures = self.failures.saturating_add(1);
-                    let retry_in = self.backoff();
-                    self.retry_in = Some(retry_in);
+                    let retry_in = self.pacer.failed();
                     tracing::debug!(service = %self.service, %error, ?retry_in, "watch failed");
                     return WatchEvent::Failed { error, retry_in };
                 }
             }
         }
-    }
-
-    /// Spaces requests: at least `min_interval` (plus up to a quarter of it, at
-    /// random) after the last one in feed mode, `poll_interval` (plus up to a
-    /// sixteenth) when polling.
-    async fn pace(&mut self) {
-        let Some(last) = self.last_request else {
-            return;
-        };
-        let (gap, jitter) = match (self.mode, self.at) {
-            (Mode::Poll, _) if self.has_given() => {
-                let gap = self.options.poll_interval;
-                (gap, gap / 16)
-            }
-            _ => {
-                let gap = self.options.min_interval;
-                (gap, gap / 4)
-            }
-        };
-        let since = last.elapsed();
-        if since < gap {
-            let jitter = self.random_up_to(jitter);
-            rt::sleep(gap - since + jitter).await;
-        }
-    }
-
-    /// Whether a list was given since polling began (the first poll goes at once).
-    fn has_given(&self) -> bool {
-        self.at.is_some() || self.seed_list.is_some()
     }
 
     /// Lists the service: the start, and every start over.
@@ -184,7 +133,7 @@ impl<T: Transport> Follower<T> {
         };
         let query = WatchQuery {
             after: at.revision,
-            wait: self.options.wait,
+            wait: self.pacer.options().wait,
             epoch: Some(at.epoch),
         };
         let url = format!(
@@ -195,7 +144,7 @@ impl<T: Transport> Follower<T> {
             Ok(req) => req,
             Err(error) => return Step::Failed(error),
         };
-        let timeout = self.options.request_timeout();
+        let timeout = self.pacer.options().request_timeout();
         let response = match self.client.exchange_within(&url, req, timeout).await {
             Ok(response) => response,
             Err(error) => {
@@ -256,24 +205,6 @@ impl<T: Transport> Follower<T> {
                 self.reset(list)
             }
         }
-    }
-
-    /// The delay before the next try after failure number `failures`: uniform
-    /// between `backoff_min` and `backoff_min · 2^(failures−1)`, capped at
-    /// `backoff_max`. Jitter keeps watchers that lost the registry together from
-    /// returning together.
-    fn backoff(&mut self) -> Duration {
-        let floor = self.options.backoff_min.min(self.options.backoff_max);
-        let doublings = self.failures.saturating_sub(1).min(30);
-        let ceiling = floor
-            .saturating_mul(1 << doublings)
-            .min(self.options.backoff_max);
-        floor + self.random_up_to(ceiling.saturating_sub(floor))
-    }
-
-    fn random_up_to(&mut self, bound: Duration) -> Duration {
-        let nanos = u64::try_from(bound.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(self.rng.random_range(0..=nanos))
     }
 }
 

@@ -25,13 +25,19 @@
 //! The stream does its work only while polled; dropping it cancels the request in
 //! flight at once. Natively it is `Send`; in the browser it runs on the page's
 //! timers and fetch.
+//!
+//! [`RegistryClient::watch_services`] follows the service index the same way, for
+//! dashboards: an [`IndexEvent::Index`] after every change anywhere.
 
 mod follow;
+mod index;
+mod pacing;
 mod view;
 
 #[cfg(test)]
 mod tests;
 
+pub use index::IndexEvent;
 pub use view::ServiceView;
 
 use std::pin::Pin;
@@ -39,16 +45,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use rand::SeedableRng;
-use rand::rngs::SmallRng;
 
 use crate::error::Error;
 use crate::protocol::{
     self, ChangeBatch, DEFAULT_REFRESH, DEFAULT_SERVICE, DEFAULT_WAIT, InstanceList,
 };
 use crate::registry_client::{DEFAULT_REQUEST_TIMEOUT, RegistryClient};
-use crate::transport::Transport;
+use crate::transport::{MaybeSend, Transport};
 use follow::Follower;
+use pacing::Pacer;
 
 /// Shortest wait before retrying after a failed request.
 pub const DEFAULT_WATCH_BACKOFF_MIN: Duration = Duration::from_millis(500);
@@ -119,25 +124,36 @@ pub enum WatchEvent {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-type Boxed = futures_util::stream::BoxStream<'static, WatchEvent>;
+type Boxed<I> = futures_util::stream::BoxStream<'static, I>;
 #[cfg(target_arch = "wasm32")]
-type Boxed = futures_util::stream::LocalBoxStream<'static, WatchEvent>;
+type Boxed<I> = futures_util::stream::LocalBoxStream<'static, I>;
 
-/// The changes of one service, as a never-ending [`Stream`] of [`WatchEvent`]s.
-pub struct WatchStream {
-    inner: Boxed,
+/// A never-ending [`Stream`]: the changes of one service ([`WatchEvent`]s), or of
+/// the service index ([`IndexEvent`]s).
+pub struct WatchStream<I = WatchEvent> {
+    inner: Boxed<I>,
 }
 
-impl std::fmt::Debug for WatchStream {
+impl<I: 'static> WatchStream<I> {
+    fn new(stream: impl Stream<Item = I> + MaybeSend + 'static) -> WatchStream<I> {
+        #[cfg(not(target_arch = "wasm32"))]
+        let inner = stream.boxed();
+        #[cfg(target_arch = "wasm32")]
+        let inner = stream.boxed_local();
+        WatchStream { inner }
+    }
+}
+
+impl<I> std::fmt::Debug for WatchStream<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WatchStream").finish_non_exhaustive()
     }
 }
 
-impl Stream for WatchStream {
-    type Item = WatchEvent;
+impl<I> Stream for WatchStream<I> {
+    type Item = I;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<WatchEvent>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<I>> {
         self.inner.poll_next_unpin(cx)
     }
 }
@@ -158,20 +174,15 @@ impl<T: Transport> RegistryClient<T> {
                 "the seed protocol has one service, {DEFAULT_SERVICE}, not {service}"
             )));
         }
-        let rng = match options.rng_seed {
-            Some(seed) => SmallRng::seed_from_u64(seed),
-            None => SmallRng::from_os_rng(),
-        };
-        let follower = Follower::new(self.for_service(service), service.to_owned(), options, rng);
-        let stream = futures_util::stream::unfold(follower, |mut follower| async move {
-            let event = follower.next().await;
-            Some((event, follower))
-        });
-        #[cfg(not(target_arch = "wasm32"))]
-        let inner = stream.boxed();
-        #[cfg(target_arch = "wasm32")]
-        let inner = stream.boxed_local();
-        Ok(WatchStream { inner })
+        let pacer = Pacer::new(options);
+        let follower = Follower::new(self.for_service(service), service.to_owned(), pacer);
+        Ok(WatchStream::new(futures_util::stream::unfold(
+            follower,
+            |mut follower| async move {
+                let event = follower.next().await;
+                Some((event, follower))
+            },
+        )))
     }
 }
 
