@@ -108,7 +108,9 @@ impl WatchOptions {
     /// The timeout of one blocking query: wait, plus the server's jitter, plus the
     /// margin.
     pub fn request_timeout(&self) -> Duration {
-        self.wait + protocol::max_jitter(self.wait) + self.timeout_margin
+        self.wait
+            .saturating_add(protocol::max_jitter(self.wait))
+            .saturating_add(self.timeout_margin)
     }
 }
 

@@ -21,6 +21,10 @@ use crate::ApiError;
 use crate::watch::ChangesGone;
 use crate::watch::hub::Topic;
 
+/// The longest a request is ever held, whatever `--max-wait` says: a year, beyond
+/// any configuration that makes sense, and within what a clock can represent.
+const FAR_AWAY: Duration = Duration::from_secs(365 * 24 * 3600);
+
 impl Registry {
     /// The list of `service` once its revision is above `query.after`: at once if it
     /// already is, if `query.epoch` names another run of the registry, or if
@@ -130,9 +134,12 @@ impl Registry {
 
     /// When a request asking to wait `wait` is answered at the latest: the wait,
     /// capped at the configured maximum, plus a random jitter of up to a sixteenth.
+    /// A maximum too far away to represent holds for [`FAR_AWAY`] instead.
     fn hold_until(&self, wait: Duration) -> Instant {
         let wait = wait.min(self.shared.config.watch.max_wait);
-        Instant::now() + wait + self.shared.hub.jitter(wait)
+        let hold = wait.saturating_add(self.shared.hub.jitter(wait));
+        let now = Instant::now();
+        now.checked_add(hold).unwrap_or_else(|| now + FAR_AWAY)
     }
 }
 

@@ -1,8 +1,9 @@
 //! The registry over HTTP: the seed protocol, the JSON API, `/healthz` and CORS, as
 //! one [`Handler`] for the accept loop in [`serve`](crate::serve).
 //!
-//! Routing is a plain `match (method, route)`: `route` names the paths, `seed` and
-//! `api` answer them. Bodies, answers and CORS are the shared [`crate::http`]'s.
+//! Routing is a plain `match (method, route)`: `route` names the paths, `seed`,
+//! `api` and `watch` (the change feed, and the index header of every watchable
+//! answer) answer them. Bodies, answers and CORS are the shared [`crate::http`]'s.
 
 mod api;
 mod route;

@@ -242,3 +242,23 @@ async fn woken_watchers_share_one_batch_and_one_index() {
     assert_eq!((parsed.epoch, parsed.revision), (EPOCH, 1));
     assert_eq!(index.body.as_ptr(), registry.index_answer().body.as_ptr());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_beyond_any_clock_is_held_not_a_panic() {
+    let registry = registry(WatchConfig {
+        max_wait: Duration::MAX,
+        ..WatchConfig::default()
+    });
+    let held = tokio::spawn({
+        let registry = registry.clone();
+        let query = WatchQuery {
+            wait: Duration::MAX,
+            ..query(0, 0)
+        };
+        async move { registry.watch_list("s", &query).await }
+    });
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert_eq!(registry.watchers(), 1);
+    register(&registry, "s", "a:1");
+    assert_eq!(held.await.expect("task").expect("list").revision(), 1);
+}
