@@ -128,11 +128,12 @@ fn ms(duration: std::time::Duration) -> String {
 fn print(rows: &[Row]) {
     println!(
         "(g) watch fan-out: one registration, N watchers held on a service of {FLEET} instances; \
-         time from the registration's answer to each watcher's answer"
+         time from the registration's answer to each watcher's answer (early: answers that \
+         came before it, counted as 0)"
     );
     println!(
-        "{:<22} {:>8} {:>8} {:>9} {:>9} {:>9}  {:<22} idle watcher",
-        "feed", "watchers", "answered", "p50", "p99", "max", "target"
+        "{:<22} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9}  {:<22} idle watcher",
+        "feed", "watchers", "answered", "early", "p50", "p99", "max", "target"
     );
     for row in rows {
         let fanout = &row.fanout;
@@ -145,10 +146,11 @@ fn print(rows: &[Row]) {
             None => String::new(),
         };
         println!(
-            "{:<22} {:>8} {:>8} {:>9} {:>9} {:>9}  {:<22} {:.1} KiB",
+            "{:<22} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9}  {:<22} {:.1} KiB",
             row.feed.label(),
             fanout.watchers,
             fanout.answered,
+            fanout.early,
             ms(fanout.percentile(50)),
             ms(p99),
             ms(fanout.max()),

@@ -33,8 +33,10 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
 const PARK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Pause after every watcher sent its request, for a server that cannot say how
-/// many it holds (the Go peer).
+/// many it holds (the Go peer): this much, plus [`SETTLE_PER_1000`] per thousand
+/// watchers, so a loaded machine has read every request before the change.
 const SETTLE: Duration = Duration::from_secs(2);
+const SETTLE_PER_1000: Duration = Duration::from_secs(1);
 
 /// What one run measured.
 #[derive(Debug, Clone)]
@@ -42,8 +44,12 @@ pub struct Fanout {
     pub watchers: usize,
     /// Watchers that got a `200` answer.
     pub answered: usize,
-    /// Time from the registration's answer to each watcher's answer, sorted.
+    /// Time from the registration's answer to each watcher's answer, sorted (zero
+    /// for an answer that came first: the server may wake watchers before it
+    /// answers the registration).
     pub latencies: Vec<Duration>,
+    /// Answers that came before the registration's.
+    pub early: usize,
     /// Resident memory added by parking the watchers, per watcher.
     pub bytes_per_watcher: f64,
 }
@@ -117,18 +123,23 @@ pub fn run(
             }
             std::thread::sleep(Duration::from_millis(20));
         },
-        None => std::thread::sleep(SETTLE),
+        None => {
+            let thousands = u32::try_from(watchers / 1000).unwrap_or(u32::MAX);
+            std::thread::sleep(SETTLE + SETTLE_PER_1000 * thousands);
+        }
     }
     let rss_after = crate::server::rss_bytes(target.pid)?;
     let registered_at = send_blocking(target.addr, register)?;
     let mut latencies = Vec::with_capacity(watchers);
     let mut answered = 0;
+    let mut early = 0;
     let mut open = Vec::with_capacity(watchers);
     for task in tasks {
         if let Ok((arrived, stream)) = runtime.block_on(task) {
             open.push(stream);
             if let Some(arrived) = arrived {
                 answered += 1;
+                early += usize::from(arrived < registered_at);
                 latencies.push(arrived.saturating_duration_since(registered_at));
             }
         }
@@ -139,6 +150,7 @@ pub fn run(
         watchers,
         answered,
         latencies,
+        early,
         bytes_per_watcher: rss_after.saturating_sub(rss_before) as f64 / watchers as f64,
     })
 }
