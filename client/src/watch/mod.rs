@@ -35,6 +35,10 @@ mod pacing;
 mod view;
 
 #[cfg(test)]
+mod index_tests;
+#[cfg(test)]
+mod script;
+#[cfg(test)]
 mod tests;
 
 pub use index::IndexEvent;

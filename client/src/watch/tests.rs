@@ -1,125 +1,16 @@
 //! The watch stream against scripted registries, on paused time: what it yields,
 //! what it asks, when, and how it recovers.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
 
+use super::script::{Script, batch, list, now, options, status};
 use super::*;
-use crate::protocol::{ChangeEvent, ChangeKind, ErrorBody, Instance, InstanceList};
+use crate::protocol::{ChangeEvent, ChangeKind, Instance};
 use crate::registry_client::RegistryEndpoint;
-use crate::registry_client::fake::{Answer, FakeTransport, json, refused, reply};
+use crate::registry_client::fake::{refused, reply};
 use crate::rt::Instant;
-use crate::transport::HttpRequest;
-
-/// Longer than any test runs: a request that is never answered.
-const NEVER: Duration = Duration::from_secs(24 * 3600);
-
-/// A registry that answers from a script, in order, then never; it records when
-/// each request came and what it asked for.
-#[derive(Clone)]
-struct Script {
-    answers: Arc<Mutex<VecDeque<Answer>>>,
-    seen: Arc<Mutex<Vec<(Instant, String)>>>,
-}
-
-impl Script {
-    fn new(answers: Vec<Answer>) -> Script {
-        Script {
-            answers: Arc::new(Mutex::new(answers.into())),
-            seen: Arc::default(),
-        }
-    }
-
-    fn transport(&self) -> FakeTransport {
-        let script = self.clone();
-        FakeTransport::delayed(move |request: &HttpRequest| {
-            let target = request
-                .uri()
-                .path_and_query()
-                .map_or_else(String::new, |p| p.to_string());
-            script
-                .seen
-                .lock()
-                .expect("lock")
-                .push((Instant::now(), target));
-            script
-                .answers
-                .lock()
-                .expect("lock")
-                .pop_front()
-                .unwrap_or((NEVER, Ok(reply(200, &[], ""))))
-        })
-    }
-
-    fn targets(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .expect("lock")
-            .iter()
-            .map(|(_, t)| t.clone())
-            .collect()
-    }
-
-    fn times(&self) -> Vec<Instant> {
-        self.seen
-            .lock()
-            .expect("lock")
-            .iter()
-            .map(|(at, _)| *at)
-            .collect()
-    }
-}
-
-fn now(response: crate::transport::HttpResponse) -> Answer {
-    (Duration::ZERO, Ok(response))
-}
-
-fn list(epoch: u64, revision: u64, addrs: &[&str]) -> Answer {
-    now(json(
-        200,
-        &InstanceList {
-            service: "s".to_owned(),
-            epoch,
-            revision,
-            instances: addrs.iter().map(|a| Instance::from_addr(*a)).collect(),
-        },
-    ))
-}
-
-fn batch(epoch: u64, revision: u64, events: &[(u64, ChangeKind, &str)]) -> Answer {
-    now(json(
-        200,
-        &ChangeBatch {
-            epoch,
-            revision,
-            events: events
-                .iter()
-                .map(|(r, kind, addr)| ChangeEvent {
-                    revision: *r,
-                    kind: *kind,
-                    instance: Instance::from_addr(*addr),
-                })
-                .collect(),
-        },
-    ))
-}
-
-fn status(code: u16) -> Answer {
-    let body = ErrorBody {
-        error: format!("status {code}"),
-    };
-    now(json(code, &body))
-}
-
-fn options() -> WatchOptions {
-    WatchOptions {
-        rng_seed: Some(3),
-        ..WatchOptions::default()
-    }
-}
 
 fn watch(script: &Script, options: WatchOptions) -> WatchStream {
     let client = RegistryClient::new(script.transport(), RegistryEndpoint::json("http://r", "x"));
@@ -345,83 +236,4 @@ async fn bad_names_are_refused_before_anything_is_sent() {
     let client = RegistryClient::new(script.transport(), RegistryEndpoint::json("http://r", "x"));
     assert!(matches!(client.watch("a/b"), Err(Error::Protocol(_))));
     assert!(script.targets().is_empty());
-}
-
-fn index(epoch: u64, revision: u64, services: &[(&str, usize)]) -> Answer {
-    use crate::protocol::{ServiceIndex, ServiceSummary};
-    now(json(
-        200,
-        &ServiceIndex {
-            epoch,
-            revision,
-            services: services
-                .iter()
-                .map(|(name, instances)| ServiceSummary {
-                    service: (*name).to_owned(),
-                    revision,
-                    instances: *instances,
-                })
-                .collect(),
-        },
-    ))
-}
-
-fn index_of(event: &IndexEvent) -> (u64, u64) {
-    match event {
-        IndexEvent::Index(index) => (index.epoch, index.revision),
-        IndexEvent::Failed { error, .. } => panic!("failed: {error}"),
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_service_index_is_followed_with_blocking_queries() {
-    let script = Script::new(vec![
-        index(4, 2, &[("a", 1)]),
-        index(4, 2, &[("a", 1)]), // the wait ran out: not given
-        index(4, 5, &[("a", 1), ("b", 2)]),
-        index(4, 3, &[]), // backwards: refused
-    ]);
-    let client = RegistryClient::new(script.transport(), RegistryEndpoint::json("http://r", "x"));
-    let mut stream = client.watch_services_with(options()).expect("json");
-    assert_eq!(index_of(&stream.next().await.expect("item")), (4, 2));
-    assert_eq!(index_of(&stream.next().await.expect("item")), (4, 5));
-    assert!(matches!(
-        stream.next().await.expect("item"),
-        IndexEvent::Failed { .. }
-    ));
-    assert_eq!(
-        script.targets()[..3],
-        [
-            "/v1/services",
-            "/v1/services?index=2&wait=1m&epoch=4",
-            "/v1/services?index=2&wait=1m&epoch=4",
-        ]
-    );
-    let seed = RegistryClient::new(
-        script.transport(),
-        RegistryEndpoint::seed("http://r/_rpc_/registry"),
-    );
-    assert!(seed.watch_services().is_err(), "the seed has no index");
-}
-
-#[tokio::test(start_paused = true)]
-async fn an_index_without_versions_is_polled_for_changes() {
-    let script = Script::new(vec![
-        index(0, 0, &[("a", 1)]),
-        index(0, 0, &[("a", 1)]),
-        index(0, 0, &[("a", 2)]),
-    ]);
-    let client = RegistryClient::new(script.transport(), RegistryEndpoint::json("http://r", "x"));
-    let mut stream = client.watch_services_with(options()).expect("json");
-    stream.next().await.expect("first");
-    let start = Instant::now();
-    match stream.next().await.expect("second") {
-        IndexEvent::Index(index) => assert_eq!(index.services[0].instances, 2),
-        other => panic!("{other:?}"),
-    }
-    assert!(
-        start.elapsed() >= 2 * DEFAULT_REFRESH,
-        "polled at the refresh interval"
-    );
-    assert!(script.targets().iter().all(|t| t == "/v1/services"));
 }
