@@ -179,28 +179,33 @@ impl<T: Transport> Follower<T> {
         });
         self.seen = self.at;
         if batch.events.is_empty() {
-            Step::Again
+            Step::Yield(WatchEvent::Unchanged(ListVersion {
+                epoch: at.epoch,
+                revision: batch.revision,
+            }))
         } else {
             Step::Yield(WatchEvent::Changes(batch))
         }
     }
 
-    /// One poll of a registry that cannot watch: a `Reset` when the list changed.
+    /// One poll of a registry that cannot watch: a `Reset` when the list changed,
+    /// else `Unchanged`.
     async fn poll(&mut self) -> Step {
         let known = self.at;
+        let unchanged = |version: ListVersion| Step::Yield(WatchEvent::Unchanged(version));
         match self.client.list(known).await {
             Err(error) => Step::Failed(error),
-            Ok(None) => Step::Again,
+            Ok(None) => known.map_or(Step::Again, unchanged),
             Ok(Some(list)) if self.client.endpoint().is_seed() => {
                 if self.seed_list.as_ref() == Some(&list.instances) {
-                    return Step::Again;
+                    return unchanged(list.version());
                 }
                 self.seed_list = Some(list.instances.clone());
                 Step::Yield(WatchEvent::Reset(list))
             }
             Ok(Some(list)) => {
                 if self.at == Some(list.version()) {
-                    return Step::Again;
+                    return unchanged(list.version());
                 }
                 self.reset(list)
             }

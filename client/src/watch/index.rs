@@ -15,6 +15,8 @@ use crate::transport::Transport;
 pub enum IndexEvent {
     /// The index, first and after every change: replace what you hold.
     Index(ServiceIndex),
+    /// Nothing changed: the index held is current as of now, at this version.
+    Unchanged(ListVersion),
     /// A request failed; the next one goes out after `retry_in`.
     Failed {
         error: Error,
@@ -76,7 +78,12 @@ impl<T: Transport> IndexFollower<T> {
                     self.pacer.succeeded();
                     return IndexEvent::Index(index);
                 }
-                Ok(None) => self.pacer.succeeded(),
+                Ok(None) => {
+                    self.pacer.succeeded();
+                    if let Some(seen) = self.seen {
+                        return IndexEvent::Unchanged(seen);
+                    }
+                }
                 Err(error) => {
                     let retry_in = self.pacer.failed();
                     return IndexEvent::Failed { error, retry_in };

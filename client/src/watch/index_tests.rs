@@ -26,6 +26,7 @@ fn index(epoch: u64, revision: u64, services: &[(&str, usize)]) -> super::script
 fn index_of(event: &IndexEvent) -> (u64, u64) {
     match event {
         IndexEvent::Index(index) => (index.epoch, index.revision),
+        IndexEvent::Unchanged(version) => (version.epoch, version.revision),
         IndexEvent::Failed { error, .. } => panic!("failed: {error}"),
     }
 }
@@ -34,13 +35,18 @@ fn index_of(event: &IndexEvent) -> (u64, u64) {
 async fn the_service_index_is_followed_with_blocking_queries() {
     let script = Script::new(vec![
         index(4, 2, &[("a", 1)]),
-        index(4, 2, &[("a", 1)]), // the wait ran out: not given
+        index(4, 2, &[("a", 1)]), // the wait ran out: Unchanged
         index(4, 5, &[("a", 1), ("b", 2)]),
         index(4, 3, &[]), // backwards: refused
     ]);
     let client = RegistryClient::new(script.transport(), RegistryEndpoint::json("http://r", "x"));
     let mut stream = client.watch_services_with(options()).expect("json");
     assert_eq!(index_of(&stream.next().await.expect("item")), (4, 2));
+    let quiet = stream.next().await.expect("item");
+    assert!(
+        matches!(quiet, IndexEvent::Unchanged(v) if v.revision == 2),
+        "{quiet:?}"
+    );
     assert_eq!(index_of(&stream.next().await.expect("item")), (4, 5));
     assert!(matches!(
         stream.next().await.expect("item"),
@@ -72,7 +78,9 @@ async fn an_index_without_versions_is_polled_for_changes() {
     let mut stream = client.watch_services_with(options()).expect("json");
     stream.next().await.expect("first");
     let start = Instant::now();
-    match stream.next().await.expect("second") {
+    let same = stream.next().await.expect("second");
+    assert!(matches!(same, IndexEvent::Unchanged(_)), "{same:?}");
+    match stream.next().await.expect("third") {
         IndexEvent::Index(index) => assert_eq!(index.services[0].instances, 2),
         other => panic!("{other:?}"),
     }

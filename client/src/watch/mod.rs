@@ -8,6 +8,8 @@
 //!   the change feed no longer held the changes after what was seen (`410`), or an
 //!   answer did not follow on from the last one;
 //! - [`WatchEvent::Changes`]: the changes since the previous item, oldest first;
+//! - [`WatchEvent::Unchanged`]: nothing changed, the view is current (at least once
+//!   per wait while the registry is reachable: what freshness is measured by);
 //! - [`WatchEvent::Failed`]: a request failed; the stream tries again after
 //!   `retry_in` (jittered exponential backoff) and what you hold is stale
 //!   meanwhile.
@@ -52,7 +54,7 @@ use futures_util::{Stream, StreamExt};
 
 use crate::error::Error;
 use crate::protocol::{
-    self, ChangeBatch, DEFAULT_REFRESH, DEFAULT_SERVICE, DEFAULT_WAIT, InstanceList,
+    self, ChangeBatch, DEFAULT_REFRESH, DEFAULT_SERVICE, DEFAULT_WAIT, InstanceList, ListVersion,
 };
 use crate::registry_client::{DEFAULT_REQUEST_TIMEOUT, RegistryClient};
 use crate::transport::{MaybeSend, Transport};
@@ -125,6 +127,10 @@ pub enum WatchEvent {
     Reset(InstanceList),
     /// Changes after the previous item, oldest first: apply them in order.
     Changes(ChangeBatch),
+    /// Nothing changed: what you hold is current as of now, at this version. Given
+    /// when a held request's wait runs out (once a wait, 60 s by default) or a poll
+    /// finds the same list, so a quiet watch is told from a silent one.
+    Unchanged(ListVersion),
     /// A request failed; the next one goes out after `retry_in`.
     Failed { error: Error, retry_in: Duration },
 }

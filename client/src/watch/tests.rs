@@ -25,6 +25,7 @@ fn revision_of(event: &WatchEvent) -> (u64, u64) {
     match event {
         WatchEvent::Reset(list) => (list.epoch, list.revision),
         WatchEvent::Changes(batch) => (batch.epoch, batch.revision),
+        WatchEvent::Unchanged(version) => (version.epoch, version.revision),
         WatchEvent::Failed { error, .. } => panic!("failed: {error}"),
     }
 }
@@ -33,7 +34,7 @@ fn revision_of(event: &WatchEvent) -> (u64, u64) {
 async fn lists_once_then_follows_the_change_feed() {
     let script = Script::new(vec![
         list(1, 3, &["a:1"]),
-        batch(1, 3, &[]), // a wait ran out: not given
+        batch(1, 3, &[]), // a wait ran out: told as Unchanged
         batch(
             1,
             5,
@@ -48,6 +49,11 @@ async fn lists_once_then_follows_the_change_feed() {
     let first = next(&mut stream).await;
     assert_eq!(revision_of(&first), (1, 3));
     view.apply(&first);
+    let quiet = next(&mut stream).await;
+    assert!(
+        matches!(quiet, WatchEvent::Unchanged(v) if v.revision == 3),
+        "{quiet:?}"
+    );
     let second = next(&mut stream).await;
     assert_eq!(revision_of(&second), (1, 5));
     view.apply(&second);
@@ -203,11 +209,17 @@ async fn a_registry_without_a_change_feed_is_polled() {
     let mut stream = watch(&script, options);
     assert_eq!(revision_of(&next(&mut stream).await), (1, 3));
     let start = Instant::now();
-    assert_eq!(revision_of(&next(&mut stream).await), (1, 4));
+    let quiet = next(&mut stream).await;
+    assert!(
+        matches!(quiet, WatchEvent::Unchanged(_)),
+        "a 304: {quiet:?}"
+    );
     assert!(
         start.elapsed() >= Duration::from_secs(10),
         "polled, not hammered"
     );
+    assert_eq!(revision_of(&next(&mut stream).await), (1, 4));
+    assert!(start.elapsed() >= Duration::from_secs(20));
     let targets = script.targets();
     assert_eq!(&targets[2..], ["/v1/services/s", "/v1/services/s"]);
 }
@@ -224,6 +236,8 @@ async fn the_seed_protocol_is_polled_and_only_changes_are_given() {
     let mut stream = client.watch_with("default", options()).expect("valid");
     let mut view = ServiceView::new();
     view.apply(&next(&mut stream).await);
+    let same = next(&mut stream).await;
+    assert!(matches!(same, WatchEvent::Unchanged(_)), "{same:?}");
     let changed = view.apply(&next(&mut stream).await);
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].instance.addr, "b:1");

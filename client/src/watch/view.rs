@@ -24,8 +24,8 @@ impl ServiceView {
     }
 
     /// Applies `event` and returns what it changed, oldest first. A `Reset` to the
-    /// same list changes nothing; a `Failed` changes nothing (the view is stale until
-    /// the stream recovers). Changes at or below the view's revision are skipped.
+    /// same list changes nothing; `Unchanged` and `Failed` change nothing (after a
+    /// `Failed` the view is stale until the stream recovers). Changes at or below the view's revision are skipped.
     pub fn apply(&mut self, event: &WatchEvent) -> Vec<ChangeEvent> {
         match event {
             WatchEvent::Reset(list) => {
@@ -79,7 +79,7 @@ impl ServiceView {
                 });
                 fresh
             }
-            WatchEvent::Failed { .. } => Vec::new(),
+            WatchEvent::Unchanged(_) | WatchEvent::Failed { .. } => Vec::new(),
         }
     }
 
