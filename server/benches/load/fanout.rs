@@ -129,11 +129,20 @@ fn print(rows: &[Row]) {
     println!(
         "(g) watch fan-out: one registration, N watchers held on a service of {FLEET} instances; \
          time from the registration's answer to each watcher's answer (early: answers that \
-         came before it, counted as 0)"
+         came before it, counted as 0; req: time from sending the registration)"
     );
     println!(
-        "{:<22} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9}  {:<22} idle watcher",
-        "feed", "watchers", "answered", "early", "p50", "p99", "max", "target"
+        "{:<22} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9}  {:<22} {:>9} {:>9}  idle watcher",
+        "feed",
+        "watchers",
+        "answered",
+        "early",
+        "p50",
+        "p99",
+        "max",
+        "target",
+        "req p50",
+        "req p99"
     );
     for row in rows {
         let fanout = &row.fanout;
@@ -146,7 +155,7 @@ fn print(rows: &[Row]) {
             None => String::new(),
         };
         println!(
-            "{:<22} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9}  {:<22} {:.1} KiB",
+            "{:<22} {:>8} {:>8} {:>6} {:>9} {:>9} {:>9}  {:<22} {:>9} {:>9}  {:.1} KiB",
             row.feed.label(),
             fanout.watchers,
             fanout.answered,
@@ -155,6 +164,8 @@ fn print(rows: &[Row]) {
             ms(p99),
             ms(fanout.max()),
             target,
+            ms(fanout.request_percentile(50)),
+            ms(fanout.request_percentile(99)),
             fanout.bytes_per_watcher / 1024.0
         );
     }

@@ -50,6 +50,9 @@ pub struct Fanout {
     pub latencies: Vec<Duration>,
     /// Answers that came before the registration's.
     pub early: usize,
+    /// Time from sending the registration to each watcher's answer, sorted: the
+    /// same wave measured from the other end, which early answers do not distort.
+    pub from_request: Vec<Duration>,
     /// Resident memory added by parking the watchers, per watcher.
     pub bytes_per_watcher: f64,
 }
@@ -57,16 +60,26 @@ pub struct Fanout {
 impl Fanout {
     /// The `p`-th percentile (0 to 100) of the latencies.
     pub fn percentile(&self, p: usize) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let rank = (self.latencies.len() * p).div_ceil(100).max(1);
-        self.latencies[rank.min(self.latencies.len()) - 1]
+        percentile(&self.latencies, p)
     }
 
     pub fn max(&self) -> Duration {
         self.latencies.last().copied().unwrap_or_default()
     }
+
+    /// The `p`-th percentile of the times from the registration's request.
+    pub fn request_percentile(&self, p: usize) -> Duration {
+        percentile(&self.from_request, p)
+    }
+}
+
+/// The `p`-th percentile (0 to 100) of sorted `values`.
+fn percentile(values: &[Duration], p: usize) -> Duration {
+    if values.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (values.len() * p).div_ceil(100).max(1);
+    values[rank.min(values.len()) - 1]
 }
 
 /// A server under test, as the fan-out needs it.
@@ -129,10 +142,11 @@ pub fn run(
         }
     }
     let rss_after = crate::server::rss_bytes(target.pid)?;
-    let registered_at = send_blocking(target.addr, register)?;
+    let (sent_at, registered_at) = send_blocking(target.addr, register)?;
     let mut latencies = Vec::with_capacity(watchers);
     let mut answered = 0;
     let mut early = 0;
+    let mut from_request = Vec::with_capacity(watchers);
     let mut open = Vec::with_capacity(watchers);
     for task in tasks {
         if let Ok((arrived, stream)) = runtime.block_on(task) {
@@ -141,16 +155,19 @@ pub fn run(
                 answered += 1;
                 early += usize::from(arrived < registered_at);
                 latencies.push(arrived.saturating_duration_since(registered_at));
+                from_request.push(arrived.saturating_duration_since(sent_at));
             }
         }
     }
     drop(open);
     latencies.sort_unstable();
+    from_request.sort_unstable();
     Ok(Fanout {
         watchers,
         answered,
         latencies,
         early,
+        from_request,
         bytes_per_watcher: rss_after.saturating_sub(rss_before) as f64 / watchers as f64,
     })
 }
@@ -224,13 +241,14 @@ async fn read_answer(stream: &mut TcpStream) -> Option<Instant> {
 }
 
 /// Sends a whole request on a blocking socket and reads the answer to its end;
-/// when it was read.
-fn send_blocking(addr: SocketAddr, request: &[u8]) -> Result<Instant, String> {
+/// when it was sent, and when its answer was read.
+fn send_blocking(addr: SocketAddr, request: &[u8]) -> Result<(Instant, Instant), String> {
     let mut stream = StdStream::connect_timeout(&addr, IO_TIMEOUT).map_err(|e| e.to_string())?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     stream
         .set_read_timeout(Some(IO_TIMEOUT))
         .map_err(|e| e.to_string())?;
+    let sent_at = Instant::now();
     stream.write_all(request).map_err(|e| e.to_string())?;
     let mut answer = Vec::new();
     stream
@@ -241,7 +259,7 @@ fn send_blocking(addr: SocketAddr, request: &[u8]) -> Result<Instant, String> {
         let head = String::from_utf8_lossy(&answer[..answer.len().min(80)]).into_owned();
         return Err(format!("registration answered {head:?}"));
     }
-    Ok(at)
+    Ok((sent_at, at))
 }
 
 /// A `POST` of `body` to `path` with `Connection: close`.
