@@ -18,6 +18,9 @@
 //!   (a list kept fresh from the registry).
 //! - [`RpcClient`] and [`XClient`]: JSON-over-HTTP calls, to one server picked by mode or
 //!   broadcast to all, under a [`Deadline`].
+//! - [`WatchStream`]: a service followed as it changes ([`RegistryClient::watch`]):
+//!   a list, then its changes, in milliseconds; [`ServiceView`] keeps a list current
+//!   from it.
 //! - [`Error`]: what can go wrong, with predicates such as [`Error::is_timeout`].
 
 /// The wire protocol, re-exported from [`rollcall_protocol`] so users of the client
@@ -33,6 +36,7 @@ mod heartbeat;
 mod registry_client;
 mod rpc;
 mod select;
+mod watch;
 mod xclient;
 
 pub use discovery::{
@@ -50,4 +54,8 @@ pub use rpc::{DEFAULT_CALL_TIMEOUT, RpcClient};
 pub use rt::Deadline;
 pub use select::SelectMode;
 pub use transport::{Transport, TransportError};
+pub use watch::{
+    DEFAULT_MIN_INTERVAL, DEFAULT_WATCH_BACKOFF_MAX, DEFAULT_WATCH_BACKOFF_MIN, IndexEvent,
+    ServiceView, WatchEvent, WatchOptions, WatchStream,
+};
 pub use xclient::XClient;

@@ -117,6 +117,16 @@ impl<T: Transport> RegistryClient<T> {
         self.timeout
     }
 
+    /// This client, for `service` of the same registry (JSON API; a seed endpoint
+    /// has one service and is kept as it is).
+    pub(crate) fn for_service(&self, service: &str) -> RegistryClient<T> {
+        let mut client = self.clone();
+        if let Kind::Json { service: named, .. } = &mut client.endpoint.kind {
+            *named = service.to_owned();
+        }
+        client
+    }
+
     /// Registers `request.addr`, or renews it if already registered, and returns the
     /// TTL the registry granted (zero: never expires). On the seed protocol only the
     /// address is sent; the TTL is read from `X-rpc-Ttl-Ms`, or assumed to be
@@ -219,16 +229,27 @@ impl<T: Transport> RegistryClient<T> {
         }
     }
 
-    /// Sends `req` (with the token, if any); a `2xx` or `304` answer is `Ok`,
-    /// anything else an error.
-    async fn exchange(&self, url: &str, mut req: HttpRequest) -> Result<HttpResponse, Error> {
+    /// Sends `req`; a `2xx` or `304` answer is `Ok`, anything else an error.
+    async fn exchange(&self, url: &str, req: HttpRequest) -> Result<HttpResponse, Error> {
+        self.exchange_within(url, req, self.timeout).await
+    }
+
+    /// [`exchange`](Self::exchange) under `timeout` instead of the client's own: a
+    /// blocking query is held by the server for its wait, and its timeout must
+    /// exceed that. Every request goes through here, with the token, if any.
+    pub(crate) async fn exchange_within(
+        &self,
+        url: &str,
+        mut req: HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, Error> {
         if let Some(token) = &self.token {
             // The token's alphabet is that of a header value: this cannot fail.
             if let Ok(value) = HeaderValue::from_str(&token.bearer_header()) {
                 req.headers_mut().insert(AUTHORIZATION, value);
             }
         }
-        let response = self.transport.send(req, self.timeout).await?;
+        let response = self.transport.send(req, timeout).await?;
         let status = response.status();
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             Ok(response)
@@ -248,7 +269,7 @@ fn parse_servers(header: &str) -> Vec<Instance> {
         .collect()
 }
 
-fn request(method: Method, url: &str) -> Result<HttpRequest, Error> {
+pub(crate) fn request(method: Method, url: &str) -> Result<HttpRequest, Error> {
     http::Request::builder()
         .method(method)
         .uri(url)
@@ -256,7 +277,7 @@ fn request(method: Method, url: &str) -> Result<HttpRequest, Error> {
         .map_err(|_| Error::InvalidUrl(url.to_owned()))
 }
 
-fn malformed(url: &str, reason: String) -> Error {
+pub(crate) fn malformed(url: &str, reason: String) -> Error {
     Error::Malformed {
         url: url.to_owned(),
         reason,

@@ -17,7 +17,7 @@ use rollcall_client::rt::{Deadline, Instant};
 use rollcall_client::transport::{FetchTransport, HttpRequest};
 use rollcall_client::{
     Discovery, DiscoveryOptions, RegistryClient, RegistryDiscovery, RegistryEndpoint, RpcClient,
-    SelectMode, Transport, TransportError, XClient,
+    SelectMode, ServiceView, Transport, TransportError, WatchEvent, WatchOptions, XClient,
 };
 use serde_json::json;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -267,4 +267,54 @@ async fn rpc_errors_reach_the_page_with_their_message() {
         .await
         .expect_err("bad arguments");
     assert_eq!(error.status(), Some(400), "{error}");
+}
+
+#[wasm_bindgen_test]
+async fn a_watch_follows_changes_over_fetch_and_its_index_is_readable() {
+    use futures_util::StreamExt;
+    use rollcall_client::protocol::{ChangeKind, HEADER_INDEX};
+
+    // A service of its own, named by the page's clock, so reruns do not collide.
+    let service = format!("browser-watch-{}", js_sys::Date::now() as u64);
+    let client = json_client(registry(), &service);
+    let options = WatchOptions {
+        wait: Duration::from_secs(2),
+        rng_seed: Some(1),
+        ..WatchOptions::default()
+    };
+    let mut stream = client.watch_with(&service, options).expect("valid");
+    let mut view = ServiceView::new();
+    let first = stream.next().await.expect("an item");
+    assert!(matches!(&first, WatchEvent::Reset(list) if list.instances.is_empty()));
+    view.apply(&first);
+    let request = RegisterRequest {
+        addr: "10.9.9.9:1".to_owned(),
+        metadata: Default::default(),
+        weight: None,
+        ttl_ms: Some(5_000),
+    };
+    client.register(&request).await.expect("register");
+    let changed = loop {
+        let changed = view.apply(&stream.next().await.expect("an item"));
+        if !changed.is_empty() {
+            break changed;
+        }
+    };
+    assert_eq!(changed[0].kind, ChangeKind::Register);
+    assert_eq!(changed[0].instance.addr, "10.9.9.9:1");
+    // The header a page waits on next is readable cross-origin.
+    let url = format!("{}/v1/services/{service}", registry());
+    let response = FetchTransport::new()
+        .send(get(&url), TIMEOUT)
+        .await
+        .expect("fetch");
+    let index = response
+        .headers()
+        .get(HEADER_INDEX)
+        .expect("X-Rollcall-Index exposed");
+    assert_eq!(
+        index.to_str().ok().and_then(|v| v.parse::<u64>().ok()),
+        view.version().map(|v| v.revision)
+    );
+    client.deregister("10.9.9.9:1").await.expect("deregister");
 }

@@ -133,6 +133,14 @@ pub struct ServiceIndex {
     /// Whether the registry is still warming up (see [`InstanceList::warming`]).
     #[serde(default)]
     pub warming: bool,
+    /// The registry run, as in [`InstanceList::epoch`]; `0` from a registry that
+    /// does not send it.
+    #[serde(default)]
+    pub epoch: u64,
+    /// The registry-wide revision this index shows: the `index` to wait on for the
+    /// next change anywhere.
+    #[serde(default)]
+    pub revision: u64,
     pub services: Vec<ServiceSummary>,
 }
 

@@ -24,14 +24,23 @@
 //! - [`validate`]: checks of what clients send, with [`ProtocolError`].
 //! - [`method`]: the `Service.Method` rule of RPC method names.
 //! - [`token`]: bearer tokens, for registries that let only some clients write.
+//! - [`watch`]: blocking queries and the change feed: [`HEADER_INDEX`], defaults,
+//!   [`ChangeBatch`] and its paths.
+//! - [`query`]: the `index`, `since`, `wait` and `epoch` parameters ([`WatchQuery`]).
+//! - [`duration`]: durations as `500ms`, `30s`, `5m` (`wait`, and the server's flags).
 
+pub mod duration;
 pub mod json;
 pub mod limits;
 pub mod method;
 pub mod paths;
+pub mod query;
 pub mod seed;
 pub mod token;
 pub mod validate;
+pub mod watch;
+
+pub use duration::{DurationError, format_duration, parse_duration};
 
 pub use json::{
     ErrorBody, Instance, InstanceList, Lease, LeaseList, ListVersion, RegisterRequest,
@@ -43,6 +52,7 @@ pub use limits::{
 };
 pub use method::validate_method;
 pub use paths::{API_PREFIX, METRICS_PATH, READY_PATH, RPC_PATH_PREFIX, call_url};
+pub use query::{QueryError, WatchQuery};
 pub use seed::{
     DEFAULT_PATH, DEFAULT_REFRESH, DEFAULT_SERVICE, DEFAULT_TTL, HEADER_SERVER, HEADER_SERVERS,
     HEADER_TTL_MS, HEADER_WARMING, HEARTBEAT_MARGIN,
@@ -52,4 +62,8 @@ pub use token::{
 };
 pub use validate::{
     ProtocolError, split_addr, validate_addr, validate_metadata, validate_service, validate_weight,
+};
+pub use watch::{
+    ChangeBatch, ChangeEvent, ChangeKind, DEFAULT_MAX_WAIT, DEFAULT_WAIT, HEADER_INDEX,
+    WAIT_JITTER_DIVISOR, max_jitter,
 };

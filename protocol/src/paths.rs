@@ -9,6 +9,10 @@
 //! | `GET` | `/v1/services/{service}/leases` | time since the last heartbeat and time left, per instance ([`LeaseList`](crate::LeaseList)) |
 //! | `GET` | `/readyz` | `200` once warm, `503` while warming up ([`READY_PATH`]) |
 //! | `GET` | `/metrics` | Prometheus text format ([`METRICS_PATH`]) |
+//! | `GET` | `/v1/services/{service}/changes` | the change feed ([`ChangeBatch`](crate::ChangeBatch)); see [`watch`](crate::watch) |
+//!
+//! `GET` of a list or of the index also takes a blocking query (`?index=N&wait=D`):
+//! see [`watch`](crate::watch).
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 

@@ -1,5 +1,6 @@
-//! What an operator can tune: the registry's TTL policy and limits, and the HTTP
-//! front's path, body limits, CORS origins, tokens and connection settings.
+//! What an operator can tune: the registry's TTL policy, limits, warm-up and
+//! watches, and the HTTP front's path, body limits, CORS origins, tokens and
+//! connection settings.
 //!
 //! Every default is a named constant saying where it comes from, so `main.rs`, the
 //! tests and the simulator start from the same numbers.
@@ -12,6 +13,7 @@ use crate::auth::Auth;
 use crate::dashboard::Dashboard;
 use crate::http::{DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES};
 use crate::serve::{ConnOptions, ConnOptionsError};
+use crate::watch::WatchConfig;
 
 /// Shortest TTL a client may ask for: below a second, heartbeats would flood the
 /// registry for no gain in freshness.
@@ -65,6 +67,8 @@ pub struct RegistryConfig {
     /// How long after its start the registry says it is warming up (see
     /// [`RegistryConfig::warmup`]); `None` (the default): the default TTL.
     pub warmup: Option<Duration>,
+    /// The change log and the limits of held requests (blocking queries).
+    pub watch: WatchConfig,
 }
 
 impl Default for RegistryConfig {
@@ -78,6 +82,7 @@ impl Default for RegistryConfig {
             max_metadata_bytes: DEFAULT_MAX_METADATA_BYTES,
             epoch: None,
             warmup: None,
+            watch: WatchConfig::default(),
         }
     }
 }

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use http::header::{ALLOW, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
-use rollcall_protocol::{HEADER_SERVER, ProtocolError};
+use rollcall_protocol::{HEADER_SERVER, ProtocolError, QueryError};
 
 use crate::auth::AuthError;
 use crate::http::{BodyError, Reply, respond};
+use crate::watch::ChangesGone;
 
 /// A refused request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +66,15 @@ pub enum ApiError {
     /// Registering a new instance would exceed the configured maximum.
     #[error("registry full: at most {max} instances")]
     TooManyInstances { max: usize },
+    /// A blocking query's `index`, `since`, `wait` or `epoch` is unreadable.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    /// The change feed cannot answer from the client's `since`: list again.
+    #[error(transparent)]
+    Gone(#[from] ChangesGone),
+    /// As many requests are held as the registry allows (`--max-watchers`).
+    #[error("too many watchers: at most {max} requests are held at once; retry later")]
+    TooManyWatchers { max: usize },
 }
 
 /// How an error body is written.
@@ -87,7 +97,8 @@ impl ApiError {
             | ApiError::MetadataTooLarge { .. }
             | ApiError::TtlTooShort { .. }
             | ApiError::TtlTooLong { .. }
-            | ApiError::TtlZeroNotAllowed { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::TtlZeroNotAllowed { .. }
+            | ApiError::Query(_) => StatusCode::BAD_REQUEST,
             ApiError::Body(error) => error.status(),
             ApiError::Auth(error) => error.status(),
             ApiError::OriginMayNotWrite { .. } => StatusCode::FORBIDDEN,
@@ -96,6 +107,8 @@ impl ApiError {
             ApiError::TooManyServices { .. } | ApiError::TooManyInstances { .. } => {
                 StatusCode::INSUFFICIENT_STORAGE
             }
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::TooManyWatchers { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 

@@ -7,7 +7,10 @@
 //!
 //! - [`Registry`]: the state, a cheap `Clone` handle: instances per service, their
 //!   leases, a deadline queue that expires them, and cached list snapshots.
-//! - [`RegistryConfig`]: default TTL, TTL bounds and size limits.
+//! - [`RegistryConfig`]: default TTL, TTL bounds, size limits, warm-up, and
+//!   [`WatchConfig`] (change log, longest wait, most held requests).
+//! - `watch`: what blocking queries wait on (per-service topics), the bound on
+//!   held requests, and [`ChangesGone`] (when the change feed says `410`).
 //! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API,
 //!   probes) over a [`Registry`], with its [`HttpConfig`].
 //! - `metrics`: what `/metrics` reports ([`RegistryStats`] and per-route requests),
@@ -20,12 +23,12 @@
 //!   its connection limit, write timeout and optional TLS ([`TlsConfig`]).
 //! - [`RpcServer`]: a JSON-over-HTTP RPC host with typed `Service.Method` handlers.
 //! - [`Dashboard`]: the browser dashboard's files, served at `/` when loaded.
-//! - [`parse_duration`]: `30s`, `5m`, `0` as the CLI takes them.
+//! - [`parse_duration`]: `30s`, `5m`, `0` as the CLI takes them (the protocol's
+//!   syntax, re-exported).
 
 mod auth;
 mod config;
 mod dashboard;
-mod duration;
 mod error;
 mod http;
 mod metrics;
@@ -33,6 +36,7 @@ mod registry;
 mod routes;
 mod rpc;
 mod serve;
+mod watch;
 
 pub use auth::{Auth, AuthError, AuthOptions, Level, ReloadError, Rules, RulesError, TokenSource};
 pub use config::{
@@ -40,13 +44,14 @@ pub use config::{
     DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
 };
 pub use dashboard::{Asset, Dashboard};
-pub use duration::{DurationError, parse_duration};
 pub use error::{ApiError, ErrorFormat};
 pub use http::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply};
-pub use registry::{Registry, RegistryStats, Snapshot};
+pub use registry::{Answer, Registry, RegistryStats, Snapshot};
+pub use rollcall_protocol::{DurationError, parse_duration};
 pub use routes::{RegistryService, serve_registry};
 pub use rpc::{RpcError, RpcServer};
 pub use serve::{
     ConnOptions, ConnOptionsError, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SHUTDOWN_GRACE, DEFAULT_WRITE_TIMEOUT, Handler, Listener, TlsConfig, TlsError, serve,
 };
+pub use watch::{ChangesGone, DEFAULT_CHANGE_LOG, DEFAULT_MAX_WATCHERS, WatchConfig};

@@ -51,6 +51,11 @@ fn seed_post(name: &'static str, addr: Option<String>, status: u16) -> Case {
     }
 }
 
+/// A `GET` of `path`: the watch API's query parameters.
+fn get(name: &'static str, path: &str, status: u16) -> Case {
+    case(name, "GET", path, "", status)
+}
+
 fn cases() -> Vec<Case> {
     let long_addr = "a".repeat(256);
     let long_service = "s".repeat(129);
@@ -180,6 +185,100 @@ fn cases() -> Vec<Case> {
             "POST an instance path",
             "POST",
             "/v1/services/echo/instances/a:1",
+            "",
+            405,
+        ),
+        get(
+            "list: index not a number",
+            "/v1/services/echo?index=abc",
+            400,
+        ),
+        get("list: negative index", "/v1/services/echo?index=-1", 400),
+        get("list: empty index", "/v1/services/echo?index=", 400),
+        get(
+            "list: index over 64 bits",
+            "/v1/services/echo?index=18446744073709551616",
+            400,
+        ),
+        get(
+            "list: index twice",
+            "/v1/services/echo?index=1&index=2",
+            400,
+        ),
+        get(
+            "list: wait without unit",
+            "/v1/services/echo?index=1&wait=30",
+            400,
+        ),
+        get(
+            "list: wait unknown unit",
+            "/v1/services/echo?index=1&wait=5x",
+            400,
+        ),
+        get(
+            "list: wait negative",
+            "/v1/services/echo?index=1&wait=-1s",
+            400,
+        ),
+        get(
+            "list: wait fractional",
+            "/v1/services/echo?index=1&wait=1.5s",
+            400,
+        ),
+        get(
+            "list: wait overflowing",
+            "/v1/services/echo?index=1&wait=99999999999999999999s",
+            400,
+        ),
+        get("list: wait without index", "/v1/services/echo?wait=5s", 400),
+        get(
+            "list: since instead of index",
+            "/v1/services/echo?since=1",
+            400,
+        ),
+        get("list: bad epoch", "/v1/services/echo?index=1&epoch=x", 400),
+        get("index: bad index", "/v1/services?index=1e3", 400),
+        get("index: bad wait", "/v1/services?index=1&wait=soon", 400),
+        get("changes: no since", "/v1/services/echo/changes", 400),
+        get(
+            "changes: since not a number",
+            "/v1/services/echo/changes?since=x",
+            400,
+        ),
+        get(
+            "changes: empty since",
+            "/v1/services/echo/changes?since=",
+            400,
+        ),
+        get(
+            "changes: index instead of since",
+            "/v1/services/echo/changes?index=1",
+            400,
+        ),
+        get(
+            "changes: bad wait",
+            "/v1/services/echo/changes?since=1&wait=1y",
+            400,
+        ),
+        get(
+            "changes: wait without since",
+            "/v1/services/echo/changes?wait=1s",
+            400,
+        ),
+        get(
+            "changes: since twice",
+            "/v1/services/echo/changes?since=1&since=1",
+            400,
+        ),
+        get(
+            "changes: bad service",
+            "/v1/services/b@d/changes?since=1",
+            400,
+        ),
+        case(
+            "changes: POST",
+            "POST",
+            "/v1/services/echo/changes",
             "",
             405,
         ),

@@ -47,7 +47,7 @@ async fn cors_headers_on_every_answer() {
         assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
         assert_eq!(
             reply.header("access-control-expose-headers"),
-            Some("X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag")
+            Some("X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag, X-Rollcall-Index")
         );
     }
 }

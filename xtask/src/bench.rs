@@ -1,8 +1,16 @@
 //! `cargo xtask bench`: the load benchmark, built with the `bench` profile
 //! (optimised). It lives in `server/benches/load/`, where it can use the server
-//! library directly; this only starts it.
+//! library directly; this only starts it, after building the Go long-poll peer
+//! (the team's `shared/peers/longpoll-go`, beside the workspace) when Go is
+//! installed, so the watch fan-out is measured against it in the same run.
+
+use std::path::PathBuf;
+use std::process::Command;
 
 use crate::cmd;
+
+/// Where the peer's source sits, relative to the workspace root.
+const PEER_SOURCE: &str = "../shared/peers/longpoll-go";
 
 /// Runs `cargo bench -p rollcall-server --bench load -- ARGS..`.
 pub fn bench(args: &[String]) -> Result<(), String> {
@@ -15,5 +23,39 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         "--",
     ]);
     command.args(args);
+    if !args.iter().any(|arg| arg == "--longpoll-go")
+        && let Some(peer) = build_go_peer()
+    {
+        command.arg("--longpoll-go").arg(peer);
+    }
     cmd::run(&mut command)
+}
+
+/// Builds the Go peer into the target directory; `None`, with the reason, when
+/// its source or Go is missing.
+fn build_go_peer() -> Option<PathBuf> {
+    let root = cmd::workspace_root();
+    let source = root.join(PEER_SOURCE);
+    if !source.join("main.go").is_file() {
+        eprintln!(
+            "note: {} not found: the Go peer is not measured",
+            source.display()
+        );
+        return None;
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let binary = target.join("longpoll-go");
+    let mut build = Command::new("go");
+    build.arg("build").arg("-o").arg(&binary).arg(".");
+    build.current_dir(&source);
+    match cmd::status(&mut build) {
+        Ok(status) if status.success() => Some(binary),
+        _ => {
+            eprintln!(
+                "note: cannot build the Go peer (apt-get install -y golang-go): it is not measured"
+            );
+            None
+        }
+    }
 }

@@ -28,7 +28,7 @@ impl<T: Transport> RegistryClient<T> {
     }
 
     /// The JSON API's base URL, or an error naming `what` the seed protocol lacks.
-    fn json_base(&self, what: &str) -> Result<&str, Error> {
+    pub(crate) fn json_base(&self, what: &str) -> Result<&str, Error> {
         match &self.endpoint.kind {
             Kind::Json { base_url, .. } => Ok(base_url),
             Kind::Seed { url } => Err(Error::InvalidUrl(format!(
@@ -59,6 +59,8 @@ mod tests {
                     200,
                     &ServiceIndex {
                         warming: false,
+                        epoch: 1,
+                        revision: 3,
                         services: vec![ServiceSummary {
                             service: "default".to_owned(),
                             revision: 3,

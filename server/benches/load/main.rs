@@ -4,27 +4,45 @@
 //! Every scenario runs a fresh server process (see [`server`]) and loads it from
 //! this one over loopback with 64 keep-alive connections on 2 threads, so figures
 //! are comparable with `wrk -t2 -c64` runs of the Go seed. Absolute numbers depend
-//! on the machine; the ratios to the no-op ceiling are what to compare. The last
-//! scenario, [`mass_expiry`], measures latency rather than throughput.
+//! on the machine; the ratios to the no-op ceiling are what to compare.
+//!
+//! The throughput scenarios end with a mass expiry ([`mass_expiry`]): latency of
+//! other services while 100,000 instances expire at once.
+//!
+//! Then the watch fan-out ([`fanout`]): 1,000 and 10,000 watchers held on one
+//! service, one registration, the time until each watcher has its answer, and the
+//! memory an idle watcher costs.
 //!
 //! Arguments: `--duration SECS` (measured time per scenario, default 3),
-//! `--connections N` (default 64). `cargo bench` adds `--bench`, which is ignored.
+//! `--connections N` (default 64), `--only throughput|watchers` (one half),
+//! `--longpoll-go PATH` (also measure the Go long-poll peer built at PATH).
+//! `cargo bench` adds `--bench`, which is ignored.
 
+mod fanout;
 mod loadgen;
 mod mass_expiry;
+mod peer;
 mod scenarios;
 mod server;
+mod watchers;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// Load settings shared by every scenario.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub connections: usize,
     pub threads: usize,
     pub warmup: Duration,
     pub measure: Duration,
+    /// Run the throughput scenarios (a-f).
+    pub throughput: bool,
+    /// Run the watch fan-out (g).
+    pub watchers: bool,
+    /// The Go long-poll peer's binary, to measure it too.
+    pub longpoll_go: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -34,6 +52,9 @@ impl Default for Settings {
             threads: 2,
             warmup: Duration::from_millis(500),
             measure: Duration::from_secs(3),
+            throughput: true,
+            watchers: true,
+            longpoll_go: None,
         }
     }
 }
@@ -54,6 +75,19 @@ fn parse_args() -> Result<Settings, String> {
                 settings.connections =
                     usize::try_from(value("--connections")?).map_err(|e| e.to_string())?
             }
+            "--only" => match args.next().as_deref() {
+                Some("throughput") => settings.watchers = false,
+                Some("watchers") => settings.throughput = false,
+                other => {
+                    return Err(format!(
+                        "--only wants throughput or watchers, not {other:?}"
+                    ));
+                }
+            },
+            "--longpoll-go" => {
+                let path = args.next().ok_or("--longpoll-go wants a path")?;
+                settings.longpoll_go = Some(PathBuf::from(path));
+            }
             // Added by `cargo bench`.
             "--bench" => {}
             other => return Err(format!("unknown argument {other:?}")),
@@ -65,7 +99,15 @@ fn parse_args() -> Result<Settings, String> {
 fn main() -> ExitCode {
     let result = match server::child_main() {
         Some(child) => child,
-        None => parse_args().and_then(scenarios::run_all),
+        None => parse_args().and_then(|settings| {
+            if settings.throughput {
+                scenarios::run_all(&settings)?;
+            }
+            if settings.watchers {
+                fanout::run_all(&settings)?;
+            }
+            Ok(())
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -131,7 +131,7 @@ impl Row {
 }
 
 /// Runs every scenario and prints the report.
-pub fn run_all(settings: Settings) -> Result<(), String> {
+pub fn run_all(settings: &Settings) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
         "rollcall load benchmark: {} connections on {} load threads, {} s measured per scenario \
@@ -146,14 +146,14 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
 
     eprintln!("(a) no-op ceiling ...");
     let noop = ServerProcess::spawn(Role::Noop)?;
-    let ceiling = timed(&settings, noop.addr, get(&noop, "/")?)?;
+    let ceiling = timed(settings, noop.addr, get(&noop, "/")?)?;
     drop(noop);
     rows.push(Row::new("(a) no-op handler (ceiling)", &ceiling, None));
 
     eprintln!("(b) heartbeats ...");
     let registry = ServerProcess::spawn(Role::Registry)?;
     let outcome = timed(
-        &settings,
+        settings,
         registry.addr,
         heartbeats(&registry, HEARTBEAT_ADDRS)?,
     )?;
@@ -166,14 +166,14 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
 
     eprintln!("(c, d) lists of 1,000 ...");
     let registry = ServerProcess::spawn(Role::Registry)?;
-    register(&settings, &registry, SMALL_LIST)?;
-    let outcome = timed(&settings, registry.addr, get(&registry, DEFAULT_PATH)?)?;
+    register(settings, &registry, SMALL_LIST)?;
+    let outcome = timed(settings, registry.addr, get(&registry, DEFAULT_PATH)?)?;
     rows.push(Row::new(
         "(c) seed GET list, 1,000 (header)",
         &outcome,
         Some(GET_1K_TARGET),
     ));
-    let outcome = timed(&settings, registry.addr, get(&registry, &json_path)?)?;
+    let outcome = timed(settings, registry.addr, get(&registry, &json_path)?)?;
     rows.push(Row::new("(d) JSON GET list, 1,000", &outcome, None));
     drop(registry);
 
@@ -181,14 +181,14 @@ pub fn run_all(settings: Settings) -> Result<(), String> {
     let registry = ServerProcess::spawn(Role::Registry)?;
     std::thread::sleep(SETTLE);
     let before = registry.rss_bytes()?;
-    let took = register(&settings, &registry, LARGE_LIST)?;
+    let took = register(settings, &registry, LARGE_LIST)?;
     let after = registry.rss_bytes()?;
-    let outcome = timed(&settings, registry.addr, get(&registry, &json_path)?)?;
+    let outcome = timed(settings, registry.addr, get(&registry, &json_path)?)?;
     rows.push(Row::new("(e) JSON GET list, 100,000", &outcome, None));
     drop(registry);
 
     eprintln!("(g) mass expiry of 100,000 ...");
-    let expiry = mass_expiry::run(&settings)?;
+    let expiry = mass_expiry::run(settings)?;
 
     print_rows(&rows, ceiling.per_second());
     let per_instance = after.saturating_sub(before) as f64 / LARGE_LIST as f64;

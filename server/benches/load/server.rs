@@ -3,12 +3,13 @@
 //!
 //! The benchmark binary re-executes itself with [`ROLE_VAR`] set; the child binds
 //! loopback port 0, prints the address as its first line, and serves until its
-//! stdin closes, which also happens when the parent dies.
+//! stdin closes, which also happens when the parent dies. A registry child answers
+//! the line `watchers` on stdin with the number of requests it holds.
 
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -108,9 +109,16 @@ async fn serve_role(role: &str) -> Result<(), String> {
     println!("{local}");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // Blocking read of stdin on a thread of its own: EOF means the parent is done.
+    let asked = registry.clone();
     std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = std::io::stdin().read_to_end(&mut sink);
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if let (Some(registry), "watchers") = (&asked, line.trim()) {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", registry.watchers());
+                let _ = out.flush();
+            }
+        }
         let _ = stop_tx.send(());
     });
     let shutdown = async move {
@@ -129,6 +137,7 @@ pub struct ServerProcess {
     child: Child,
     /// Held open: closing it tells the child to stop.
     stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
     pub addr: SocketAddr,
 }
 
@@ -145,34 +154,66 @@ impl ServerProcess {
             .map_err(|e| format!("spawn server: {e}"))?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or("server stdout missing")?;
+        let mut stdout = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
+        stdout
             .read_line(&mut line)
             .map_err(|e| format!("read server address: {e}"))?;
         let addr = line
             .trim()
             .parse()
             .map_err(|e| format!("server address {line:?}: {e}"))?;
-        Ok(ServerProcess { child, stdin, addr })
+        Ok(ServerProcess {
+            child,
+            stdin,
+            stdout,
+            addr,
+        })
     }
 
-    /// The child's resident set size in bytes, from `/proc/<pid>/status` (Linux).
-    pub fn rss_bytes(&self) -> Result<u64, String> {
-        let path = format!("/proc/{}/status", self.child.id());
-        let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
-        let kib = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .ok_or_else(|| format!("no VmRSS in {path}"))?;
-        Ok(kib * 1024)
+    /// The process id, to read its memory.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
+
+    /// How many requests a registry child holds now.
+    pub fn watchers(&mut self) -> Result<usize, String> {
+        let stdin = self.stdin.as_mut().ok_or("server stdin closed")?;
+        writeln!(stdin, "watchers")
+            .and_then(|()| stdin.flush())
+            .map_err(|e| format!("ask the server: {e}"))?;
+        let mut line = String::new();
+        self.stdout
+            .read_line(&mut line)
+            .map_err(|e| format!("read the server's answer: {e}"))?;
+        line.trim()
+            .parse()
+            .map_err(|e| format!("watchers {line:?}: {e}"))
+    }
+
+    /// The child's resident set size in bytes.
+    pub fn rss_bytes(&self) -> Result<u64, String> {
+        rss_bytes(self.child.id())
+    }
+}
+
+/// The resident set size of process `pid` in bytes, from `/proc/<pid>/status`
+/// (Linux).
+pub fn rss_bytes(pid: u32) -> Result<u64, String> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .ok_or_else(|| format!("no VmRSS in {path}"))?;
+    Ok(kib * 1024)
 }
 
 impl Drop for ServerProcess {

@@ -38,12 +38,14 @@ pub(crate) enum RouteLabel {
     Instance,
     /// `/v1/services/{service}/leases`.
     Leases,
+    /// `/v1/services/{service}/changes`.
+    Changes,
     /// Anything else: dashboard files and unknown paths.
     Other,
 }
 
 impl RouteLabel {
-    const ALL: [RouteLabel; 10] = [
+    const ALL: [RouteLabel; 11] = [
         RouteLabel::Seed,
         RouteLabel::Health,
         RouteLabel::Ready,
@@ -53,6 +55,7 @@ impl RouteLabel {
         RouteLabel::Instances,
         RouteLabel::Instance,
         RouteLabel::Leases,
+        RouteLabel::Changes,
         RouteLabel::Other,
     ];
 
@@ -68,6 +71,7 @@ impl RouteLabel {
             RouteLabel::Instances => "instances",
             RouteLabel::Instance => "instance",
             RouteLabel::Leases => "leases",
+            RouteLabel::Changes => "changes",
             RouteLabel::Other => "other",
         }
     }

@@ -10,7 +10,9 @@ use std::collections::BinaryHeap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use rollcall_protocol::ChangeKind;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use super::Shared;
 use super::instance::NOT_QUEUED;
@@ -43,23 +45,37 @@ pub(super) enum Next {
 pub(super) fn spawn(shared: &Arc<Shared>) {
     let weak = Arc::downgrade(shared);
     let wake = Arc::clone(&shared.wake);
-    tokio::spawn(run(weak, wake));
+    // Read now, not when the task first runs: by then the clock may be past it.
+    let warmup_end = shared.warmup.pending_end();
+    tokio::spawn(run(weak, wake, warmup_end));
 }
 
-async fn run(shared: Weak<Shared>, wake: Arc<Notify>) {
+/// The task: expires what is due, and (the one other timer of a registry) ends
+/// the warm-up when its time comes, then sleeps until the next of the two.
+async fn run(shared: Weak<Shared>, wake: Arc<Notify>, mut warmup_end: Option<Instant>) {
     loop {
         let (next, start) = {
             let Some(shared) = shared.upgrade() else {
                 return;
             };
+            if warmup_end.is_some_and(|end| end <= Instant::now()) {
+                shared.end_warmup();
+                warmup_end = None;
+            }
             (shared.expire_due(), shared.start)
         };
-        match next {
-            Next::More => tokio::task::yield_now().await,
-            Next::Idle => wake.notified().await,
-            Next::At(due_ms) => {
-                // Due once the clock is past `due_ms`: wake at the next millisecond.
-                let when = start + Duration::from_millis(due_ms.saturating_add(1));
+        let due = match next {
+            Next::More => {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            Next::Idle => None,
+            // Due once the clock is past `due_ms`: wake at the next millisecond.
+            Next::At(due_ms) => Some(start + Duration::from_millis(due_ms.saturating_add(1))),
+        };
+        match due.into_iter().chain(warmup_end).min() {
+            None => wake.notified().await,
+            Some(when) => {
                 // Biased: a fixed polling order keeps simulated runs reproducible.
                 tokio::select! {
                     biased;
@@ -75,7 +91,7 @@ impl Shared {
     /// One expiry pass at the current time.
     fn expire_due(&self) -> Next {
         let now_ms = self.now_ms();
-        self.lock().expire(now_ms, EXPIRY_BATCH)
+        self.change(|state| state.expire(now_ms, EXPIRY_BATCH))
     }
 }
 
@@ -103,11 +119,15 @@ impl State {
             match instance.deadline_ms() {
                 None => instance.queued_ms = NOT_QUEUED,
                 Some(deadline) if deadline < now_ms => {
-                    svc.remove(slot);
+                    let removed = svc.remove(slot);
                     self.instances -= 1;
                     self.counts.expirations += 1;
                     self.revision += 1;
                     svc.changed(self.revision);
+                    if let Some(removed) = removed {
+                        let log = &mut self.log;
+                        log.record(self.revision, &svc.name, ChangeKind::Expire, &removed);
+                    }
                 }
                 Some(deadline) => {
                     instance.queued_ms = deadline;

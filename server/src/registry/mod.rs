@@ -11,9 +11,17 @@
 //!   index; `state`: everything behind the lock; `expiry`: the deadline queue's task;
 //!   `snapshot`: serialised lists; `ttl`: which TTL a request is granted; `warmup`:
 //!   the window after a start in which lists may lack live instances; `stats`:
-//!   counts for metrics.
+//!   counts for metrics; `changelog`: the bounded log of changes; `feed`: change
+//!   batches and the index as served; `blocking`: blocking queries, held until a
+//!   change or their wait ends.
+//!
+//! Every change is logged under the lock; once the lock is released, the watchers
+//! of the services it touched are woken through the watch hub.
 
+mod blocking;
+mod changelog;
 mod expiry;
+mod feed;
 mod instance;
 mod service;
 mod snapshot;
@@ -24,6 +32,7 @@ mod tests;
 mod ttl;
 mod warmup;
 
+pub use feed::Answer;
 pub use snapshot::Snapshot;
 pub use stats::RegistryStats;
 
@@ -34,11 +43,12 @@ use std::time::Duration;
 use http::HeaderValue;
 use rollcall_protocol::{
     DEFAULT_SERVICE, Lease, LeaseList, RegisterRequest, RegisterResponse, ServiceIndex,
-    ServiceSummary, validate_addr, validate_metadata, validate_service, validate_weight,
+    validate_addr, validate_metadata, validate_service, validate_weight,
 };
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::watch::hub::Hub;
 use crate::{ApiError, RegistryConfig};
 use state::{Limits, State, Update};
 use ttl::TtlPolicy;
@@ -63,6 +73,8 @@ struct Shared {
     state: Mutex<State>,
     /// Wakes the expiry task: an earlier deadline arrived, or the registry is gone.
     wake: Arc<Notify>,
+    /// Held requests and what they wait on.
+    hub: Arc<Hub>,
     /// Origin of every stored time, kept as u64 ms to save memory per instance.
     start: Instant,
     /// This run's epoch (see [`InstanceList::epoch`](rollcall_protocol::InstanceList)).
@@ -89,6 +101,17 @@ impl Shared {
     fn now_ms(&self) -> u64 {
         crate::error::millis(self.start.elapsed())
     }
+
+    /// Runs `op` under the lock, then wakes the watchers of what it changed.
+    fn change<R>(&self, op: impl FnOnce(&mut State) -> R) -> R {
+        let (out, touched) = {
+            let mut state = self.lock();
+            let out = op(&mut state);
+            (out, state.log.take_touched())
+        };
+        self.hub.notify(&touched);
+        out
+    }
 }
 
 impl Registry {
@@ -101,11 +124,14 @@ impl Registry {
         let limits = Limits {
             max_services: config.max_services,
             max_instances: config.max_instances,
+            change_log: config.watch.change_log,
         };
+        let hub = Hub::new(config.watch.max_watchers, config.watch.rng_seed);
         let start = Instant::now();
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(limits)),
             wake: Arc::new(Notify::new()),
+            hub: Arc::new(hub),
             start,
             epoch: config.epoch.unwrap_or_else(random_epoch),
             warmup: warmup::Warmup::new(start, config.warmup()),
@@ -189,7 +215,9 @@ impl Registry {
         update: Update,
     ) -> Result<state::Upserted, ApiError> {
         let now_ms = self.shared.now_ms();
-        let upserted = self.shared.lock().upsert(service, addr, update, now_ms)?;
+        let upserted = self
+            .shared
+            .change(|state| state.upsert(service, addr, update, now_ms))?;
         // The lock is released: wake the task without making it wait for us.
         if upserted.wake {
             self.shared.wake.notify_one();
@@ -201,7 +229,7 @@ impl Registry {
     pub fn deregister(&self, service: &str, addr: &str) -> Result<(), ApiError> {
         validate_service(service)?;
         validate_addr(addr)?;
-        if self.shared.lock().remove(service, addr) {
+        if self.shared.change(|state| state.remove(service, addr)) {
             Ok(())
         } else {
             Err(ApiError::NotRegistered {
@@ -213,15 +241,17 @@ impl Registry {
 
     /// The service's alive instances, sorted by address, as a shared snapshot: built
     /// on the first call after a change, then the same `Arc` until the next change.
-    /// A service nobody registered is an empty list at revision 0. While the
-    /// registry warms up, lists say so (and their version differs from the same
-    /// revision's once warm).
+    /// A service nobody registered is an empty list at revision 0 (or, once empty
+    /// services have been forgotten to make room, at the revision of that, so a
+    /// service's revision never goes backwards). While the registry warms up, lists
+    /// say so (and their version differs from the same revision's once warm).
     pub fn list(&self, service: &str) -> Arc<Snapshot> {
         let warming = self.warming();
         let mut state = self.shared.lock();
+        let forgotten = state.forgotten;
         match state.service_mut(service) {
             Some(svc) => svc.json_snapshot(self.shared.epoch, warming),
-            None => snapshot::json_empty(service, self.shared.epoch, warming),
+            None => snapshot::json_empty(service, self.shared.epoch, forgotten, warming),
         }
     }
 
@@ -244,7 +274,7 @@ impl Registry {
         let Some(svc) = state.service(service) else {
             return LeaseList {
                 service: service.to_owned(),
-                revision: 0,
+                revision: state.forgotten,
                 leases: Vec::new(),
             };
         };
@@ -268,18 +298,7 @@ impl Registry {
     /// slot is reclaimed) with its revision and instance count, sorted by name.
     pub fn index(&self) -> ServiceIndex {
         let warming = self.warming();
-        let state = self.shared.lock();
-        let mut services: Vec<ServiceSummary> = state
-            .services()
-            .map(|s| ServiceSummary {
-                service: s.name.to_string(),
-                revision: s.revision,
-                instances: s.len(),
-            })
-            .collect();
-        drop(state);
-        services.sort_unstable_by(|a, b| a.service.cmp(&b.service));
-        ServiceIndex { warming, services }
+        self.shared.lock().index(self.shared.epoch, warming)
     }
 
     /// Alive instances, all services together.

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use http::HeaderValue;
 
 use super::instance::Instance;
@@ -13,7 +14,8 @@ use super::snapshot::{self, Snapshot};
 /// A named service and its alive instances.
 #[derive(Debug)]
 pub(super) struct Service {
-    pub(super) name: Box<str>,
+    /// Shared with the change log's entries.
+    pub(super) name: Arc<str>,
     /// Registry revision at this service's last membership change.
     pub(super) revision: u64,
     slots: Vec<Option<Instance>>,
@@ -23,6 +25,9 @@ pub(super) struct Service {
     pub(super) snapshot: Option<Arc<Snapshot>>,
     /// Seed `X-rpc-Servers` value, built on the first seed `GET` after a change.
     pub(super) header: Option<HeaderValue>,
+    /// Change batches since this revision, by the `since` they answer: the
+    /// watchers woken by one change share one.
+    pub(super) batches: Vec<(u64, Bytes)>,
 }
 
 impl Service {
@@ -35,6 +40,7 @@ impl Service {
             index: HashMap::new(),
             snapshot: None,
             header: None,
+            batches: Vec::new(),
         }
     }
 
@@ -89,6 +95,7 @@ impl Service {
         self.revision = revision;
         self.snapshot = None;
         self.header = None;
+        self.batches.clear();
     }
 
     /// The cached JSON list, built if a change dropped it or the warm-up state it

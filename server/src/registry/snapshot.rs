@@ -87,18 +87,19 @@ pub(super) fn json(service: &Service, epoch: u64, warming: bool) -> Arc<Snapshot
     })
 }
 
-/// The JSON list of a service nobody registered: empty, revision 0.
-pub(super) fn json_empty(name: &str, epoch: u64, warming: bool) -> Arc<Snapshot> {
+/// The JSON list of a service the registry does not hold: empty, at `revision`
+/// (0, or the revision at which empty services were last forgotten).
+pub(super) fn json_empty(name: &str, epoch: u64, revision: u64, warming: bool) -> Arc<Snapshot> {
     let view = ListView {
         service: name,
         epoch,
-        revision: 0,
+        revision,
         warming,
         instances: &[],
     };
     Arc::new(Snapshot {
         epoch,
-        revision: 0,
+        revision,
         warming,
         instances: 0,
         body: serialise(&view, 0),
@@ -164,8 +165,8 @@ impl Serialize for InstancesView<'_> {
     }
 }
 
-/// Serialises as an `Instance`, field for field.
-struct InstanceView<'a>(&'a Instance);
+/// Serialises as an `Instance`, field for field (also inside change events).
+pub(super) struct InstanceView<'a>(pub(super) &'a Instance);
 
 impl Serialize for InstanceView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

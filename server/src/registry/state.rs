@@ -5,8 +5,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
-use rollcall_protocol::{DEFAULT_SERVICE, DEFAULT_WEIGHT};
+use rollcall_protocol::{ChangeKind, DEFAULT_SERVICE, DEFAULT_WEIGHT};
 
+use super::changelog::ChangeLog;
 use super::expiry::push;
 use super::instance::{Instance, Metadata, NOT_QUEUED};
 use super::service::Service;
@@ -23,6 +24,8 @@ pub(super) type QueueEntry = Reverse<(u64, u32, u32)>;
 pub(super) struct Limits {
     pub(super) max_services: usize,
     pub(super) max_instances: usize,
+    /// Changes kept for the change feed.
+    pub(super) change_log: usize,
 }
 
 /// What a registration sets on an instance.
@@ -56,6 +59,14 @@ pub(super) struct State {
     pub(super) instances: usize,
     pub(super) counts: Counts,
     limits: Limits,
+    /// Every change, for the change feed and for waking watchers.
+    pub(super) log: ChangeLog,
+    /// Registry revision when empty services were last forgotten, or when the
+    /// warm-up ended: what a service the registry does not hold lists at, so its
+    /// revision never goes backwards and its list's end of warm-up is news too.
+    pub(super) forgotten: u64,
+    /// The service index as JSON, at the revision it shows.
+    pub(super) index_cache: Option<super::feed::Answer>,
 }
 
 impl State {
@@ -70,6 +81,9 @@ impl State {
             instances: 0,
             counts: Counts::default(),
             limits,
+            log: ChangeLog::new(limits.change_log),
+            forgotten: 0,
+            index_cache: None,
         }
     }
 
@@ -86,7 +100,7 @@ impl State {
         self.services.iter().flatten()
     }
 
-    fn index_of(&self, name: &str) -> Option<u32> {
+    pub(super) fn index_of(&self, name: &str) -> Option<u32> {
         if name == DEFAULT_SERVICE && self.default_service.is_some() {
             return self.default_service;
         }
@@ -148,6 +162,10 @@ impl State {
         self.counts.registrations += 1;
         self.revision += 1;
         svc.changed(self.revision);
+        if let Some(instance) = svc.get(slot) {
+            let log = &mut self.log;
+            log.record(self.revision, &svc.name, ChangeKind::Register, instance);
+        }
         let wake = match (deadline, svc.get_mut(slot)) {
             (Some(deadline), Some(instance)) => {
                 instance.queued_ms = deadline;
@@ -205,6 +223,10 @@ impl State {
         if changed {
             self.revision += 1;
             svc.changed(self.revision);
+            if let Some(instance) = svc.get(slot) {
+                let log = &mut self.log;
+                log.record(self.revision, &svc.name, ChangeKind::Update, instance);
+            }
         }
         let revision = svc.revision;
         if pushed {
@@ -266,6 +288,9 @@ impl State {
             })
             .map(|(name, idx)| (name.clone(), *idx))
             .collect();
+        if !empty.is_empty() {
+            self.forgotten = self.revision;
+        }
         for (name, idx) in empty {
             self.names.remove(&name);
             self.services[idx as usize] = None;
@@ -284,13 +309,17 @@ impl State {
         let Some(slot) = svc.find(addr) else {
             return false;
         };
-        if svc.remove(slot).is_none() {
+        let Some(removed) = svc.remove(slot) else {
             return false;
-        }
+        };
         self.revision += 1;
         let revision = self.revision;
-        if let Some(svc) = self.service_mut(service) {
+        if let Some(idx) = self.index_of(service)
+            && let Some(svc) = self.services[idx as usize].as_mut()
+        {
             svc.changed(revision);
+            let log = &mut self.log;
+            log.record(revision, &svc.name, ChangeKind::Deregister, &removed);
         }
         self.instances -= 1;
         self.counts.deregistrations += 1;

@@ -8,6 +8,7 @@ use crate::ApiError;
 const LIMITS: Limits = Limits {
     max_services: 4,
     max_instances: 8,
+    change_log: 16,
 };
 
 fn ttl(ttl_ms: u32) -> Update {
@@ -81,6 +82,7 @@ fn the_budget_bounds_one_pass() {
     let mut state = State::new(Limits {
         max_services: 1,
         max_instances: 100,
+        change_log: 16,
     });
     for n in 0..10 {
         state
@@ -98,6 +100,7 @@ fn limits_refuse_new_entries_but_not_renewals() {
     let mut state = State::new(Limits {
         max_services: 2,
         max_instances: 3,
+        change_log: 16,
     });
     state.upsert("a", "x:1", ttl(10), 0).expect("1");
     state.upsert("b", "x:1", ttl(10), 0).expect("2");
@@ -125,6 +128,7 @@ fn deregistration_churn_keeps_the_queue_bounded() {
     let mut state = State::new(Limits {
         max_services: 1,
         max_instances: 10,
+        change_log: 16,
     });
     for n in 0..10_000 {
         let addr = format!("a:{n}");

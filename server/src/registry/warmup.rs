@@ -6,13 +6,20 @@
 //! `503`. The window is plain time since the start ([`RegistryConfig::warmup`]), read
 //! from tokio's clock so paused-time tests and simulations move it.
 //!
+//! Its end is a change of every service: the registry's revision moves on once and
+//! every service (and every service it does not hold) takes that revision, so each
+//! list, the index and the change feed have something new to say (`warming: false`)
+//! and every held request is woken to say it. A watcher never waits out its wait to
+//! learn that the warm-up is over.
+//!
 //! [`RegistryConfig::warmup`]: crate::RegistryConfig::warmup
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::Registry;
+use super::state::State;
+use super::{Registry, Shared};
 
 /// When the warm-up of one registry run ends.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +41,36 @@ impl Warmup {
         self.ends.map_or(Duration::MAX, |ends| {
             ends.saturating_duration_since(Instant::now())
         })
+    }
+}
+
+impl Warmup {
+    /// When the warm-up ends, if that is still to come and can be waited for: the
+    /// expiry task (see `expiry.rs`) sleeps until then too, and ends it.
+    pub(super) fn pending_end(&self) -> Option<Instant> {
+        self.ends.filter(|_| !self.left().is_zero())
+    }
+}
+
+impl Shared {
+    /// Ends the warm-up: a change of every service, then every held request is
+    /// woken (the lock released first) to answer it.
+    pub(super) fn end_warmup(&self) {
+        self.lock().end_warmup();
+        self.hub.notify_all();
+    }
+}
+
+impl State {
+    /// The warm-up is over: one new revision, taken by every service held and by
+    /// every service not held (through `forgotten`), their cached answers dropped.
+    pub(super) fn end_warmup(&mut self) {
+        self.revision += 1;
+        let revision = self.revision;
+        for service in self.services.iter_mut().flatten() {
+            service.changed(revision);
+        }
+        self.forgotten = revision;
     }
 }
 
@@ -98,16 +135,65 @@ mod tests {
         assert!(registry.list("nobody").warming());
 
         tokio::time::advance(Duration::from_secs(10)).await;
-        // Same revision, no membership change, yet another version: a client polling
-        // with the warming list's ETag gets the warm list.
+        // Let the registry's task, woken by the clock, end the warm-up.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        // No membership change, yet a change: every list (and the index) has news.
         let warm = registry.list("a");
         assert!(!warm.warming());
-        assert_eq!(warm.revision(), warming.revision());
-        assert_eq!(warm.version().etag(), "\"ab.1\"");
+        assert_eq!(warm.revision(), warming.revision() + 1);
+        assert_eq!(warm.version().etag(), "\"ab.2\"");
         assert!(std::str::from_utf8(warm.body()).is_ok_and(|b| b.contains(r#""warming":false"#)));
         assert!(Arc::ptr_eq(&warm, &registry.list("a")), "cached once warm");
-        assert!(!registry.index().warming);
-        assert!(!registry.list("nobody").warming());
+        let index = registry.index();
+        assert!(!index.warming);
+        assert_eq!(index.revision, 2);
+        let nobody = registry.list("nobody");
+        assert!(!nobody.warming());
+        assert_eq!(nobody.revision(), 2, "a service not held moves on too");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn held_requests_wake_when_warm_up_ends() {
+        let registry = Registry::new(RegistryConfig {
+            epoch: Some(0xab),
+            warmup: Some(Duration::from_secs(10)),
+            ..RegistryConfig::default()
+        });
+        let request = rollcall_protocol::RegisterRequest {
+            addr: "h:1".to_owned(),
+            metadata: Default::default(),
+            weight: None,
+            ttl_ms: None,
+        };
+        registry.register("a", request).expect("register");
+        let query = |after| rollcall_protocol::WatchQuery {
+            after,
+            wait: Duration::from_secs(60),
+            epoch: Some(0xab),
+        };
+        let (at_one, at_zero) = (query(1), query(0));
+        let started = Instant::now();
+        let (list, index, changes, nobody) = tokio::join!(
+            registry.watch_list("a", &at_one),
+            registry.watch_index(&at_one),
+            registry.watch_changes("a", &at_one),
+            registry.watch_list("nobody", &at_zero),
+        );
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(10),
+            "woken at the end"
+        );
+        let list = list.expect("list");
+        assert!(!list.warming());
+        assert_eq!(list.revision(), 2);
+        assert_eq!(index.expect("index").revision, 2);
+        let changes = changes.expect("changes");
+        let batch: rollcall_protocol::ChangeBatch =
+            serde_json::from_slice(&changes.body).expect("batch");
+        assert_eq!((batch.revision, batch.warming), (2, false));
+        assert!(batch.events.is_empty());
+        assert!(!nobody.expect("nobody").warming());
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,35 +1,58 @@
 //! The JSON API under `/v1`: named services, metadata, weights, per-instance TTLs,
-//! deregistration and revisions.
+//! deregistration and revisions. Lists and the index also answer blocking queries
+//! (`?index=N&wait=D`, see [`rollcall_protocol::watch`]).
 
 use std::time::Duration;
 
 use http::header::{ETAG, IF_NONE_MATCH};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use hyper::body::Incoming;
-use rollcall_protocol::{RegisterRequest, validate_service};
+use rollcall_protocol::{RegisterRequest, WatchQuery, validate_service};
 
-use super::route;
+use super::{route, watch};
 use crate::auth::Scope;
 use crate::http::{Reply, body, respond};
 use crate::{ApiError, Registry};
 
-/// `GET /v1/services`: the services `scope` may read (all, unless reads are
-/// private).
-pub(super) fn index(registry: &Registry, scope: &Scope) -> Reply {
+/// `GET /v1/services[?index=N&wait=D&epoch=E]`: the service index, cached per
+/// revision; held while nothing is newer than `index`. With private reads, only
+/// the services `scope` may read, built for this request.
+pub(super) async fn index(
+    registry: &Registry,
+    query: Option<&str>,
+    scope: &Scope,
+) -> Result<Reply, ApiError> {
+    let answer = match WatchQuery::parse_list(query)? {
+        None => registry.index_answer(),
+        Some(query) => registry.watch_index(&query).await?,
+    };
+    if matches!(scope, Scope::All) {
+        let reply = respond::json_bytes(StatusCode::OK, answer.body);
+        return Ok(watch::indexed(reply, answer.revision));
+    }
     let mut index = registry.index();
     index.services.retain(|s| scope.can_read(&s.service));
-    respond::json(StatusCode::OK, &index)
+    let revision = index.revision;
+    Ok(watch::indexed(
+        respond::json(StatusCode::OK, &index),
+        revision,
+    ))
 }
 
-/// `GET /v1/services/{service}`: the cached list, or `304` if the client's
-/// `If-None-Match` names the current epoch and revision.
-pub(super) fn list(
+/// `GET /v1/services/{service}[?index=N&wait=D&epoch=E]`: the cached list (held
+/// while nothing is newer than `index`), or `304` if the client's `If-None-Match`
+/// names the epoch and revision it shows.
+pub(super) async fn list(
     registry: &Registry,
     service: &str,
+    query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Reply, ApiError> {
     validate_service(service)?;
-    let snapshot = registry.list(service);
+    let snapshot = match WatchQuery::parse_list(query)? {
+        None => registry.list(service),
+        Some(query) => registry.watch_list(service, &query).await?,
+    };
     let etag = snapshot.version().etag();
     let mut response = if if_none_match(headers, &etag) {
         respond::empty(StatusCode::NOT_MODIFIED)
@@ -40,7 +63,7 @@ pub(super) fn list(
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(ETAG, value);
     }
-    Ok(response)
+    Ok(watch::indexed(response, snapshot.revision()))
 }
 
 /// `POST /v1/services/{service}/instances`: `201` created, `200` renewed.

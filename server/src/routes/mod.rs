@@ -3,7 +3,8 @@
 //! [`serve`](crate::serve).
 //!
 //! Routing is a plain `match (method, route)`: `route` names the paths and says
-//! what each method on each reads or writes (`Route::access`), `seed`, `api` and
+//! what each method on each reads or writes (`Route::access`), `seed`, `api`,
+//! `watch` (the change feed, and the index header of every watchable answer) and
 //! `probes` answer them. Before the match, every request passes two guards: a write
 //! (or a token) from a browser page must come from a CORS write origin, and the
 //! token check of [`crate::auth`]. Bodies, answers and CORS are the shared
@@ -13,6 +14,7 @@ mod api;
 mod probes;
 mod route;
 mod seed;
+mod watch;
 
 use std::future::Future;
 use std::io;
@@ -35,8 +37,9 @@ use crate::{HttpConfig, Registry};
 use route::Route;
 
 /// Response headers a page may read: the seed's list, the granted TTL, the warm-up
-/// state, the revision.
-const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag";
+/// state, the revision (as the list's `ETag`, and as the index a watch waits on
+/// next).
+const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag, X-Rollcall-Index";
 
 /// Request headers a page may send (`Authorization` only from a write origin).
 const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match, Authorization";
@@ -104,6 +107,7 @@ impl RegistryService {
             Ok(scope) => scope,
             Err(error) => return error.to_response(route.error_format()),
         };
+        let query = parts.uri.query();
         let answer = match (&parts.method, route) {
             (&Method::OPTIONS, route) => (self.inner.cors)
                 .preflight(headers, route.allow())
@@ -115,9 +119,14 @@ impl RegistryService {
             (&Method::GET | &Method::HEAD, Route::Metrics) => {
                 Ok(probes::metrics(&self.inner.metrics))
             }
-            (&Method::GET | &Method::HEAD, Route::Services) => Ok(api::index(registry, &scope)),
+            (&Method::GET | &Method::HEAD, Route::Services) => {
+                api::index(registry, query, &scope).await
+            }
             (&Method::GET | &Method::HEAD, Route::Service(service)) => {
-                api::list(registry, service, headers)
+                api::list(registry, service, query, headers).await
+            }
+            (&Method::GET | &Method::HEAD, Route::Changes(service)) => {
+                watch::changes(registry, service, query).await
             }
             (&Method::POST, Route::Instances(service)) => {
                 let limit = self.inner.config.max_body_bytes;
@@ -183,7 +192,9 @@ fn health() -> Reply {
 }
 
 /// Serves `registry` on `listener` until `shutdown` completes: [`RegistryService`]
-/// on the generic accept loop, with `config.conn`'s connection settings.
+/// on the generic accept loop, with `config.conn`'s connection settings. Held
+/// blocking queries are answered as soon as `shutdown` completes
+/// ([`Registry::close_watches`]), so the grace period is not spent waiting them out.
 ///
 /// Must be called from within a tokio runtime (or a turmoil host).
 pub async fn serve_registry<L: Listener>(
@@ -192,6 +203,11 @@ pub async fn serve_registry<L: Listener>(
     config: HttpConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let closing = registry.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.close_watches();
+    };
     let conn = config.conn.clone();
     serve(
         listener,

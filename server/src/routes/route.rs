@@ -33,6 +33,8 @@ pub(super) enum Route<'a> {
     Instance(&'a str, &'a str),
     /// `/v1/services/{service}/leases`.
     Leases(&'a str),
+    /// `/v1/services/{service}/changes`: the change feed.
+    Changes(&'a str),
 }
 
 impl<'a> Route<'a> {
@@ -63,13 +65,15 @@ impl<'a> Route<'a> {
             (Some(s), Some("instances"), None, None) => Route::Instances(s),
             (Some(s), Some("instances"), Some(a), None) if !a.is_empty() => Route::Instance(s, a),
             (Some(s), Some("leases"), None, None) => Route::Leases(s),
+            (Some(s), Some("changes"), None, None) => Route::Changes(s),
             _ => return None,
         };
         match route {
             Route::Service("")
             | Route::Instances("")
             | Route::Instance("", _)
-            | Route::Leases("") => None,
+            | Route::Leases("")
+            | Route::Changes("") => None,
             route => Some(route),
         }
     }
@@ -86,7 +90,8 @@ impl<'a> Route<'a> {
             | Route::Metrics
             | Route::Services
             | Route::Service(_)
-            | Route::Leases(_) => "GET, HEAD, OPTIONS",
+            | Route::Leases(_)
+            | Route::Changes(_) => "GET, HEAD, OPTIONS",
         }
     }
 
@@ -102,6 +107,7 @@ impl<'a> Route<'a> {
             Route::Instances(_) => RouteLabel::Instances,
             Route::Instance(..) => RouteLabel::Instance,
             Route::Leases(_) => RouteLabel::Leases,
+            Route::Changes(_) => RouteLabel::Changes,
         }
     }
 
@@ -122,7 +128,7 @@ impl<'a> Route<'a> {
             Route::Seed if read => Some(Access::Read(DEFAULT_SERVICE)),
             Route::Seed => post.then_some(Access::SeedWrite),
             Route::Services => read.then_some(Access::Index),
-            Route::Service(service) | Route::Leases(service) => {
+            Route::Service(service) | Route::Leases(service) | Route::Changes(service) => {
                 read.then_some(Access::Read(service))
             }
             Route::Instances(service) => post.then_some(Access::Write(service)),
@@ -192,6 +198,7 @@ mod tests {
             Some(Route::Instance("a", "tcp@h%3A1"))
         );
         assert_eq!(parse("/v1/services/a/leases"), Some(Route::Leases("a")));
+        assert_eq!(parse("/v1/services/a/changes"), Some(Route::Changes("a")));
         for missing in [
             "/",
             "/v1",
@@ -201,6 +208,8 @@ mod tests {
             "/v1/services//instances",
             "/v1/services/a/instances/",
             "/v1/services/a/other",
+            "/v1/services//changes",
+            "/v1/services/a/changes/x",
             "/v1/services/a/instances/x/y",
             "/_rpc_/registry/",
         ] {

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use rollcall_protocol::{DEFAULT_PATH, Token};
 use rollcall_server::{
-    DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_INSTANCES,
-    DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_SERVICES, parse_duration,
+    DEFAULT_CHANGE_LOG, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_INSTANCES, DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_SERVICES, DEFAULT_MAX_WATCHERS,
+    parse_duration,
 };
 
 /// Arguments of `rollcall serve`.
@@ -46,6 +47,16 @@ pub struct ServeArgs {
     /// Directory of the dashboard bundle to serve at `/` (built by `cargo xtask run`).
     #[arg(long, env = "ROLLCALL_DASHBOARD_DIR")]
     pub dashboard_dir: Option<PathBuf>,
+    /// Changes kept for the change feed, across services (0: none; watchers that fall
+    /// behind list again).
+    #[arg(long, env = "ROLLCALL_CHANGE_LOG", default_value_t = DEFAULT_CHANGE_LOG)]
+    pub change_log: usize,
+    /// Longest wait granted to a blocking query; longer ones are cut to it.
+    #[arg(long, env = "ROLLCALL_MAX_WAIT", value_parser = parse_duration, default_value = DEFAULT_MAX_WAIT_TEXT)]
+    pub max_wait: Duration,
+    /// Blocking queries held at once; past it they answer 503.
+    #[arg(long, env = "ROLLCALL_MAX_WATCHERS", default_value_t = DEFAULT_MAX_WATCHERS)]
+    pub max_watchers: usize,
     /// Origins whose pages may write or send a token (repeatable; `*` for any).
     #[arg(
         long = "cors-write-origin",
@@ -104,6 +115,7 @@ pub const DEFAULT_MAX_TTL_TEXT: &str = "24h";
 pub const DEFAULT_HEADER_READ_TIMEOUT_TEXT: &str = "30s";
 pub const DEFAULT_BODY_TIMEOUT_TEXT: &str = "10s";
 pub const DEFAULT_WRITE_TIMEOUT_TEXT: &str = "30s";
+pub const DEFAULT_MAX_WAIT_TEXT: &str = "5m";
 
 #[cfg(test)]
 mod tests {
@@ -139,6 +151,10 @@ mod tests {
         assert_eq!(
             parse_duration(DEFAULT_WRITE_TIMEOUT_TEXT),
             Ok(DEFAULT_WRITE_TIMEOUT)
+        );
+        assert_eq!(
+            parse_duration(DEFAULT_MAX_WAIT_TEXT),
+            Ok(rollcall_protocol::DEFAULT_MAX_WAIT)
         );
     }
 
@@ -179,12 +195,20 @@ mod tests {
             "100",
             "--warmup",
             "30s",
+            "--max-wait",
+            "30s",
+            "--max-watchers",
+            "5",
+            "--change-log",
+            "0",
         ])
         .expect("parses");
         assert_eq!(args.ttl, Duration::ZERO);
         assert_eq!(args.cors_origins, ["https://a", "https://b"]);
         assert_eq!(args.max_body, 100);
         assert_eq!(args.warmup, Some(Duration::from_secs(30)));
+        assert_eq!(args.max_wait, Duration::from_secs(30));
+        assert_eq!((args.max_watchers, args.change_log), (5, 0));
         assert!(serve_args(&["--ttl", "5x"]).is_err());
     }
 }

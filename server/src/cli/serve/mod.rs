@@ -7,7 +7,7 @@ pub use args::ServeArgs;
 
 use rollcall_server::{
     Auth, AuthOptions, ConnOptions, Dashboard, HttpConfig, Registry, RegistryConfig, TlsConfig,
-    TokenSource, serve_registry,
+    TokenSource, WatchConfig, serve_registry,
 };
 use tracing::{error, info, warn};
 
@@ -24,6 +24,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         max_services: args.max_services,
         max_instances: args.max_instances,
         max_metadata_bytes: args.max_metadata_bytes,
+        watch: WatchConfig {
+            change_log: args.change_log,
+            max_wait: args.max_wait,
+            max_watchers: args.max_watchers,
+            ..WatchConfig::default()
+        },
         ..RegistryConfig::default()
     };
     registry_config

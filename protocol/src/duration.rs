@@ -1,7 +1,9 @@
-//! Durations as the command line takes them: `250ms`, `30s`, `5m`, `1h`, `2d`,
-//! combinations such as `1h30m`, and a bare `0` ("never", for a TTL).
+//! Durations as the command line and the watch API's `wait` parameter take them:
+//! `250ms`, `30s`, `5m`, `1h`, `2d`, combinations such as `1h30m`, and a bare `0`
+//! ("never" for a TTL, "answer at once" for a wait).
 //!
 //! Only whole numbers: the registry works in milliseconds, so `1.5s` is `1500ms`.
+//! One syntax on both ends: the server parses what [`format_duration`] writes.
 
 use std::time::Duration;
 
@@ -58,6 +60,28 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
         rest = after;
     }
     Ok(Duration::from_millis(total_ms))
+}
+
+/// Writes `duration` in the syntax [`parse_duration`] reads, to the millisecond
+/// (anything finer is dropped), in the largest units that keep it exact: `30s`,
+/// `1m30s`, `1500ms`, `0`.
+pub fn format_duration(duration: Duration) -> String {
+    let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    if ms == 0 {
+        return "0".to_owned();
+    }
+    if ms % 1_000 != 0 {
+        return format!("{ms}ms");
+    }
+    let mut left = ms / 1_000;
+    let mut text = String::new();
+    for (unit, seconds) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if left >= seconds {
+            text.push_str(&format!("{}{unit}", left / seconds));
+            left %= seconds;
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -118,6 +142,23 @@ mod tests {
             parse_duration("9999999999999999d"),
             Err(DurationError::Overflow(_))
         ));
+    }
+
+    #[test]
+    fn formats_what_it_parses() {
+        for (n, text) in [
+            (0, "0"),
+            (250, "250ms"),
+            (1_500, "1500ms"),
+            (30_000, "30s"),
+            (90_000, "1m30s"),
+            (3_600_000, "1h"),
+            (90_061_000, "1d1h1m1s"),
+        ] {
+            assert_eq!(format_duration(ms(n)), text);
+            assert_eq!(parse_duration(text), Ok(ms(n)), "{text}");
+        }
+        assert_eq!(format_duration(Duration::from_micros(2_500)), "2ms");
     }
 
     #[test]

@@ -1,0 +1,142 @@
+//! Following the service index (every service, its revision and instance count):
+//! what a dashboard watches to learn that services appeared, emptied, or changed.
+
+use http::Method;
+
+use super::pacing::Pacer;
+use super::{WatchOptions, WatchStream};
+use crate::error::Error;
+use crate::protocol::{ListVersion, ServiceIndex, WatchQuery, paths, watch};
+use crate::registry_client::{RegistryClient, malformed, request};
+use crate::transport::Transport;
+
+/// One item of a watch of the service index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexEvent {
+    /// The index, first and after every change: replace what you hold.
+    Index(ServiceIndex),
+    /// Nothing changed: the index held is current as of now, at this version.
+    Unchanged(ListVersion),
+    /// A request failed; the next one goes out after `retry_in`.
+    Failed {
+        error: Error,
+        retry_in: std::time::Duration,
+    },
+}
+
+impl<T: Transport> RegistryClient<T> {
+    /// Follows the registry's service index with [`WatchOptions::default`]: an
+    /// [`IndexEvent::Index`] at once, then one after each change anywhere in the
+    /// registry (several changes close together may come as one). JSON API only.
+    pub fn watch_services(&self) -> Result<WatchStream<IndexEvent>, Error> {
+        self.watch_services_with(WatchOptions::default())
+    }
+
+    /// Follows the service index with `options`.
+    pub fn watch_services_with(
+        &self,
+        options: WatchOptions,
+    ) -> Result<WatchStream<IndexEvent>, Error> {
+        self.json_base("a service index")?;
+        let follower = IndexFollower {
+            client: self.clone(),
+            pacer: Pacer::new(options),
+            seen: None,
+            last: None,
+        };
+        Ok(WatchStream::new(futures_util::stream::unfold(
+            follower,
+            |mut follower| async move {
+                let event = follower.next().await;
+                Some((event, follower))
+            },
+        )))
+    }
+}
+
+/// The state of one index watch.
+struct IndexFollower<T> {
+    client: RegistryClient<T>,
+    pacer: Pacer,
+    /// The version last given; `None` before the first.
+    seen: Option<ListVersion>,
+    /// The index last given, to tell a change where the registry sends no version
+    /// (a rollcall older than the watch API: then it is polled).
+    last: Option<ServiceIndex>,
+}
+
+impl<T: Transport> IndexFollower<T> {
+    async fn next(&mut self) -> IndexEvent {
+        loop {
+            let (gap, jitter) = match self.seen {
+                Some(seen) if seen.epoch == 0 => self.pacer.polling(),
+                _ => self.pacer.following(),
+            };
+            self.pacer.ready(gap, jitter).await;
+            match self.fetch().await {
+                Ok(Some(index)) => {
+                    self.pacer.succeeded();
+                    return IndexEvent::Index(index);
+                }
+                Ok(None) => {
+                    self.pacer.succeeded();
+                    if let Some(seen) = self.seen {
+                        return IndexEvent::Unchanged(seen);
+                    }
+                }
+                Err(error) => {
+                    let retry_in = self.pacer.failed();
+                    return IndexEvent::Failed { error, retry_in };
+                }
+            }
+        }
+    }
+
+    /// One request: the index if it is news, `None` if not.
+    async fn fetch(&mut self) -> Result<Option<ServiceIndex>, Error> {
+        let base = self.client.json_base("a service index")?;
+        let (url, timeout) = match self.seen {
+            Some(seen) if seen.epoch != 0 => {
+                let query = WatchQuery {
+                    after: seen.revision,
+                    wait: self.pacer.options().wait,
+                    epoch: Some(seen.epoch),
+                };
+                let timeout = self.pacer.options().request_timeout();
+                (format!("{base}{}", watch::watch_services(&query)), timeout)
+            }
+            _ => (
+                format!("{base}{}", paths::services()),
+                self.client.timeout(),
+            ),
+        };
+        let req = request(Method::GET, &url)?;
+        let response = self.client.exchange_within(&url, req, timeout).await?;
+        let index: ServiceIndex =
+            serde_json::from_slice(response.body()).map_err(|e| malformed(&url, e.to_string()))?;
+        let version = ListVersion {
+            epoch: index.epoch,
+            revision: index.revision,
+            warming: index.warming,
+        };
+        if let Some(seen) = self.seen
+            && seen.epoch == version.epoch
+            && version.revision < seen.revision
+        {
+            return Err(malformed(
+                &url,
+                format!(
+                    "index at revision {} after {}: the index went backwards",
+                    version.revision, seen.revision
+                ),
+            ));
+        }
+        if self.seen == Some(version) && (version.epoch != 0 || self.last.as_ref() == Some(&index))
+        {
+            return Ok(None);
+        }
+        self.seen = Some(version);
+        self.last = Some(index.clone());
+        Ok(Some(index))
+    }
+}
