@@ -203,8 +203,10 @@ fn liveness(name: &str, deadline: impl Fn(&World, Duration) -> Duration + 'stati
 ///
 /// This is the promise of failover: with a server alive and listed, a caller that
 /// retries elsewhere gets an answer. It assumes a call's deadline leaves room to
-/// try the listed servers in turn, and judges no call that overlaps random loss
-/// or a latency spike (a connection broken by loss looks alive to the driver).
+/// try the listed servers in turn, that a server answers from the moment its host
+/// (re)starts (as one that listens first thing does), and judges no call that
+/// overlaps random loss or a latency spike (a connection broken by loss looks
+/// alive to the driver).
 pub fn no_call_fails_while_listed() -> Check {
     Check::new("no call fails while a live server is listed", |world| {
         for record in world.new_records() {

@@ -22,19 +22,22 @@
 //!     serve(listener, rpc, ConnOptions::default(), std::future::pending()).await
 //! }
 //!
-//! /// Your caller: here an XClient that retries a failed call once, on the next server.
+//! /// Your caller: here an XClient that retries a failed call once, on the next
+//! /// server, each attempt with a second of its own. (The kit caught this example's
+//! /// first draft, whose two attempts shared one 2 s deadline: a call to a crashed
+//! /// server, whose packets vanish, used it all up.)
 //! async fn caller(host: ClientHost) -> rollcall_sim::HostResult {
 //!     let xclient = host.xclient(SelectMode::RoundRobin);
+//!     let attempt = || xclient.call::<_, i64>("Arith.Sum", &(1, 2), Deadline::after(secs(1)));
 //!     loop {
 //!         tokio::time::sleep(millis(500)).await;
 //!         let call = async {
-//!             let deadline = Deadline::after(secs(2));
-//!             match xclient.call::<_, i64>("Arith.Sum", &(1, 2), deadline).await {
+//!             match attempt().await {
 //!                 Ok(sum) => Ok(sum),
-//!                 Err(_) => xclient.call("Arith.Sum", &(1, 2), deadline).await,
+//!                 Err(_) => attempt().await,
 //!             }
 //!         };
-//!         let _ = host.observe("Arith.Sum", call).await;
+//!         let _ = host.observe("Arith.Sum", call).await; // the checks read the record
 //!     }
 //! }
 //!
@@ -69,7 +72,7 @@
 //! - **Invariants** ([`Check`], [`checks`]): closures over the [`World`] (what the
 //!   hosts saw and the driver did, from the [`Event`] records), run after every
 //!   step. The [`checks::rollcall`] set runs by default.
-//! - **Seeds** ([`seeds`]): `SIM_SEED=n` replays one run, `SIM_SEEDS=k` sweeps `k`;
+//! - **Seeds** ([`mod@seeds`]): `SIM_SEED=n` replays one run, `SIM_SEEDS=k` sweeps `k`;
 //!   each run prints `seed=<n> trace=<hash>`; a [`Failure`] prints the seed, the
 //!   simulated time, the broken invariant, the last events, the plan and the
 //!   one-line replay command.
@@ -96,6 +99,11 @@
 //! - turmoil's loss breaks a link until a later message repairs it; its TCP does
 //!   not retransmit, so connections on a broken link are dead. Every request
 //!   needs a timeout (rollcall's have one).
+//! - A connection attempt across a partition is refused at once (no timeout), as
+//!   with an ICMP "unreachable"; one to a crashed or hung host waits for its
+//!   timeout. Each refused attempt keeps its ephemeral port, so code that retries
+//!   without pausing spins in zero simulated time until the host runs out of
+//!   ports and fails: pause between retries, as production code should.
 //!
 //! [turmoil]: https://docs.rs/turmoil
 

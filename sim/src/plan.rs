@@ -26,7 +26,7 @@ use crate::fault::Fault;
 ///     .after(secs(5)).resume("server-1")
 ///     .at(secs(120)).loss(0.002, secs(30))
 ///     .at(secs(150)).registry_restart(secs(3));
-/// assert_eq!(plan.faults().len(), 12);
+/// assert_eq!(plan.faults().len(), 10);
 /// assert_eq!(plan.to_string().lines().next(), Some("30s crash server-2"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -35,7 +35,8 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
 /// Defaults: the seed protocol ([`Api::Seed`]), the default [`Network`], a
 /// [`DEFAULT_SIM_TTL`] TTL, heartbeat requests timing out after 2 s, discovery
 /// refreshing every 2 s (stale after 15 s, requests timing out after 1 s), a
-/// [`DEFAULT_DURATION`] run, the [`checks::rollcall`] invariants.
+/// [`DEFAULT_DURATION`] run, the [`checks::rollcall`](crate::checks::rollcall)
+/// invariants.
 #[derive(Clone)]
 pub struct Scenario {
     name: String,
@@ -227,8 +228,8 @@ impl Scenario {
         self
     }
 
-    /// Drops the default checks ([`checks::rollcall`]), keeping only those added
-    /// with [`check`](Scenario::check).
+    /// Drops the default checks ([`checks::rollcall`](crate::checks::rollcall)),
+    /// keeping only those added with [`check`](Scenario::check).
     pub fn no_default_checks(mut self) -> Scenario {
         self.default_checks = false;
         self

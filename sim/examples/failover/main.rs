@@ -49,24 +49,30 @@ fn main() -> ExitCode {
             }
         }
     }
-    let ran = if keep_going || caught.is_empty() {
-        seeds.len()
-    } else {
-        seeds
-            .iter()
-            .position(|&s| s == caught[0].0)
-            .map_or(0, |i| i + 1)
-    };
     match caught.as_slice() {
         [] => {
-            println!("failover ({retry:?}): {ran} seed(s), every check held");
+            println!(
+                "failover ({retry:?}): {} seed(s), every check held",
+                seeds.len()
+            );
             ExitCode::SUCCESS
         }
-        [(first, at), ..] => {
-            let seeds: Vec<u64> = caught.iter().map(|(s, _)| *s).collect();
+        [(seed, at)] if !keep_going => {
+            let nth = seeds.iter().position(|s| s == seed).map_or(0, |i| i + 1);
             println!(
-                "failover ({retry:?}): caught in {} of {ran} seed(s), first at seed {first} (simulated {at:?}); seeds: {seeds:?}",
-                caught.len()
+                "failover ({retry:?}): caught at seed {seed} (seed {nth} of {}), simulated {at:?}; --keep-going runs them all",
+                seeds.len()
+            );
+            ExitCode::FAILURE
+        }
+        _ => {
+            let seeds_caught: Vec<u64> = caught.iter().map(|(s, _)| *s).collect();
+            let first = caught.iter().map(|(_, at)| *at).min().unwrap_or_default();
+            let last = caught.iter().map(|(_, at)| *at).max().unwrap_or_default();
+            println!(
+                "failover ({retry:?}): caught in {} of {} seed(s), between simulated {first:?} and {last:?}: {seeds_caught:?}",
+                caught.len(),
+                seeds.len()
             );
             ExitCode::FAILURE
         }
