@@ -10,7 +10,9 @@
 //!   expiries, which production code does not announce.
 //!
 //! Both protocols are understood: the seed's `/_rpc_/registry` and the JSON API's
-//! `/v1/services/{service}[/instances[/{addr}]]`.
+//! `/v1/services/{service}[/instances[/{addr}]]` (a query string, such as a
+//! long-poll's, does not change what a request is). A new endpoint, a watch
+//! stream say, gets its own kind in `classify` and its own events.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

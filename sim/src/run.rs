@@ -16,7 +16,9 @@ use crate::seeds;
 use crate::timing::Timing;
 use crate::world::World;
 
-/// How many records a failure report shows.
+/// How many records a failure report shows: enough for the lead-up to a broken
+/// invariant (a call and its retries, a refresh, a beat), short enough to read.
+/// `SIM_TRACE=1` shows them all.
 pub const REPORT_TAIL: usize = 20;
 
 /// One run of a [`Scenario`](crate::Scenario) with one seed, from
