@@ -5,6 +5,8 @@
 //!
 //! `cargo run --release -p rollcall-sim-tests --example hour [tick-ms] [seed]`
 //!
+//! Built on the kit (`rollcall_sim::Scenario`) like every scenario.
+//!
 //! The tick sets the cost: turmoil delivers messages by visiting every link for
 //! every host on every step, O(hosts × links), so 110 hosts cost ~1.5 ms a step
 //! whatever happens. The default tick is [`DEFAULT_TICK_MS`].
@@ -12,13 +14,14 @@
 use std::time::{Duration, Instant};
 
 use rollcall_client::{DiscoveryOptions, HeartbeatOptions};
-use rollcall_sim_tests::{Run, Setup};
+use rollcall_sim::{Failure, Network};
+use rollcall_sim_tests::arith_server;
 
 /// The default tick, in milliseconds: a beat every 4 minutes and a refresh every
 /// 10 s are still resolved well at one second.
 const DEFAULT_TICK_MS: u64 = 1000;
 
-fn main() -> Result<(), rollcall_sim_tests::Failure> {
+fn main() -> Result<(), Failure> {
     let arg = |n: usize, default: u64| {
         std::env::args()
             .nth(n)
@@ -27,30 +30,30 @@ fn main() -> Result<(), rollcall_sim_tests::Failure> {
     };
     let tick = Duration::from_millis(arg(1, DEFAULT_TICK_MS));
     let seed = arg(2, 1);
-    let setup = Setup {
-        servers: 100,
-        clients: 10,
-        duration: Duration::from_secs(60 * 60),
-        tick,
-        min_latency: tick / 10,
-        max_latency: tick * 4 / 5,
-        ttl: Duration::from_secs(5 * 60),
-        heartbeat: HeartbeatOptions::default(),
-        discovery: DiscoveryOptions::default(),
-        call_every: None,
-        ..Setup::short("hour")
-    };
+    let (servers, clients) = (100, 10);
+    let duration = Duration::from_secs(60 * 60);
+    let scenario = rollcall_sim::Scenario::new("hour")
+        .servers(servers, arith_server)
+        .idle_clients(clients)
+        .duration(duration)
+        .network(Network {
+            tick,
+            min_latency: tick / 10,
+            max_latency: tick * 4 / 5,
+            ..Network::default()
+        })
+        .ttl(Duration::from_secs(5 * 60))
+        .heartbeat(HeartbeatOptions::default())
+        .discovery(DiscoveryOptions::default());
     // Wall time is what this example measures: the simulation itself never
     // reads the real clock.
     let started = Instant::now();
-    let mut run = Run::start(&setup, seed);
-    run.until(setup.duration)?;
+    let mut run = scenario.start(seed);
+    run.until(duration)?;
     let records = run.records().len();
     let trace = run.finish();
     println!(
-        "simulated 1 h of {} servers and {} clients, tick {tick:?}, in {:.2?} wall ({records} records, seed={seed} trace={trace:016x})",
-        setup.servers,
-        setup.clients,
+        "simulated 1 h of {servers} servers and {clients} clients, tick {tick:?}, in {:.2?} wall ({records} records, seed={seed} trace={trace:016x})",
         started.elapsed()
     );
     Ok(())

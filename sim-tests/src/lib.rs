@@ -1,36 +1,89 @@
 //! # rollcall-sim-tests
 //!
-//! Deterministic simulations of rollcall on turmoil: the real registry, heartbeats,
-//! discovery and RPC run unchanged over a simulated network, with latency, loss,
-//! partitions and crashes, all driven by one seed. The scenarios live in
-//! `tests/scenarios.rs`; this crate is their toolkit.
+//! rollcall's own simulations, the first user of [`rollcall_sim`]: the real
+//! registry, heartbeats, discovery and `XClient` under crashes, partitions, loss,
+//! latency spikes and registry restarts, over both protocols. The scenarios live
+//! in `tests/scenarios.rs`; this crate holds what they share, written as any user
+//! of the kit would write it:
 //!
-//! - [`net`]: the I/O seams filled with turmoil sockets ([`SimListener`] for the
-//!   server's accept loop, [`SimConnector`] for the client's hyper pool).
-//! - [`observer`]: the shared, time-stamped record of one simulation and its trace
-//!   hash ([`Observer`], [`Event`]).
-//! - [`probes`]: wrappers around the production seams that feed the observer.
-//! - [`hosts`]: the host factories: registry, RPC servers, clients.
-//! - [`invariants`]: the safety, liveness and expiry checks run after every step.
-//! - [`setup`]: what a scenario chooses ([`Setup`]) and the bounds it implies
-//!   ([`Timing`]).
-//! - [`scenario`]: the driver: a [`Run`] that steps, injects faults and checks.
-//! - [`seeds`]: which seeds run (`SIM_SEED`, `SIM_SEEDS`) and the replay line.
-//! - [`trace`]: queries over the records for scenario-specific assertions.
+//! - [`arith_server`]: a server host serving [`SUM`] with rollcall's own RPC host;
+//! - [`caller`]: a client host calling and broadcasting [`SUM`] through an
+//!   `XClient`, recording each outcome;
+//! - [`short`] and [`calling`]: the usual scenario shapes.
 
-pub mod hosts;
-pub mod invariants;
-pub mod net;
-pub mod observer;
-pub mod probes;
-pub mod scenario;
-pub mod seeds;
-pub mod setup;
-pub mod trace;
+use std::time::Duration;
 
-pub use invariants::{Model, Violation};
-pub use net::{SimConnector, SimListener};
-pub use observer::{Event, Observer, Record};
-pub use scenario::{Failure, Run};
-pub use seeds::seeds;
-pub use setup::{Setup, Timing};
+use rollcall_client::{Deadline, Error, SelectMode};
+use rollcall_server::{ConnOptions, RpcError, RpcServer, serve};
+use rollcall_sim::{ClientHost, HostResult, Scenario, ServerHost, error_kind};
+
+/// The method every server offers: the sum of two numbers.
+pub const SUM: &str = "Arith.Sum";
+
+/// A server host: [`SUM`] on rollcall's RPC host, registered while it listens.
+pub async fn arith_server(host: ServerHost) -> HostResult {
+    let rpc = RpcServer::new().register(SUM, |(a, b): (i64, i64)| async move {
+        a.checked_add(b)
+            .ok_or_else(|| RpcError::Handler("overflow".to_owned()))
+    })?;
+    serve(
+        host.listen().await?,
+        rpc,
+        ConnOptions::default(),
+        std::future::pending(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A client host's software: every `every`, a [`SUM`] of `n + 1` under `deadline`,
+/// calls (to one server picked by `mode`) and broadcasts in turn, each recorded
+/// with its outcome (`wrong reply` when the sum is not `n + 1`).
+pub fn caller(
+    mode: SelectMode,
+    every: Duration,
+    deadline: Duration,
+) -> impl Fn(ClientHost) -> std::pin::Pin<Box<dyn Future<Output = HostResult>>> + Clone {
+    move |host| Box::pin(call_loop(host, mode, every, deadline))
+}
+
+async fn call_loop(
+    host: ClientHost,
+    mode: SelectMode,
+    every: Duration,
+    deadline: Duration,
+) -> HostResult {
+    let xclient = host.xclient(mode);
+    for n in 0_i64.. {
+        tokio::time::sleep(every).await;
+        let start = tokio::time::Instant::now();
+        let broadcast = n % 2 == 1;
+        let deadline = Deadline::after(deadline);
+        let outcome: Result<i64, Error> = if broadcast {
+            xclient.broadcast(SUM, &(n, 1), deadline).await
+        } else {
+            xclient.call(SUM, &(n, 1), deadline).await
+        };
+        let outcome = match outcome {
+            Ok(sum) if sum == n + 1 => Ok(sum.to_string()),
+            Ok(sum) => Err(format!("wrong reply {sum} to {n} + 1")),
+            Err(error) => Err(format!("{}: {error}", error_kind(&error))),
+        };
+        let method = if broadcast { "broadcast" } else { "call" };
+        host.record_call(method, start.elapsed(), outcome);
+    }
+    Ok(())
+}
+
+/// The sweep's usual shape: 3 [`arith_server`]s, 2 clients that only discover, the
+/// kit's defaults (10 s TTL, default period, 20-200 ms latency, 50 ms tick).
+pub fn short(name: &str) -> Scenario {
+    Scenario::new(name).servers(3, arith_server).idle_clients(2)
+}
+
+/// [`short`], with clients that call round-robin every `every` under `deadline`.
+pub fn calling(name: &str, every: Duration, deadline: Duration) -> Scenario {
+    Scenario::new(name)
+        .servers(3, arith_server)
+        .clients(2, caller(SelectMode::RoundRobin, every, deadline))
+}

@@ -1,6 +1,7 @@
 //! The simulation scenarios: one test each, over a fixed list of seeds (regression
-//! cases) plus a sweep. Every run also checks the invariants of
-//! `rollcall_sim_tests::invariants` after every step.
+//! cases) plus a sweep. Every run also checks the kit's default invariants
+//! (`rollcall_sim::checks::rollcall`: registry expiry, safety, liveness) after
+//! every step.
 //!
 //! Replay one seed: `SIM_SEED=<n> cargo test --release -p rollcall-sim-tests --test
 //! scenarios <test>`; widen the sweep with `SIM_SEEDS=<count>`.
@@ -8,56 +9,60 @@
 use std::time::Duration;
 
 use rollcall_client::{DiscoveryOptions, HeartbeatOptions};
-use rollcall_sim_tests::hosts::{REGISTRY, server_addr};
-use rollcall_sim_tests::trace;
-use rollcall_sim_tests::{Failure, Run, Setup, seeds};
+use rollcall_sim::seeds::seeds_sweeping;
+use rollcall_sim::{Failure, Network, REGISTRY, millis, secs, seeds, trace};
+use rollcall_sim_tests::short;
 
 /// Loss, latency spikes, calls across partitions, determinism.
 #[path = "scenarios/faults.rs"]
 mod faults;
 
-const fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
-
-const fn millis(ms: u64) -> Duration {
-    Duration::from_millis(ms)
-}
+/// Both protocols, selection modes over the JSON API.
+#[path = "scenarios/json.rs"]
+mod json;
 
 /// A duration from the seed, in `[low, low + span)` at millisecond steps: where
 /// in a beat cycle a fault lands varies per seed.
 fn jitter(seed: u64, label: &str, low: Duration, span: Duration) -> Duration {
     let span_ms = u64::try_from(span.as_millis()).unwrap_or(u64::MAX).max(1);
-    low + millis(seeds::derive(seed, label) % span_ms)
+    low + millis(rollcall_sim::seeds::derive(seed, label) % span_ms)
 }
 
 /// Heartbeats keep every server registered through 2 simulated hours, with the
 /// seed's 5-minute TTL, the default period (TTL − 1 min), the default refresh and
 /// 10-400 ms latency on every link: no server ever expires, and each renews about
-/// once a period. A 500 ms tick resolves a 4-minute period and a 10 s refresh well
-/// and keeps 100 seeds of 2 hours within seconds.
+/// once a period. A 500 ms tick resolves a 4-minute period and a 10 s refresh well.
+///
+/// The seed changes nothing in this run: every latency is below the tick, so each
+/// message lands on the next one whatever its draw, and healthy heartbeats draw
+/// no jitter (the former sweep of 102 seeds gave 102 times the trace
+/// `afe0d2e3427ce8ad`, for 15 s of the suite). Hence a sweep of 3 seeds by
+/// default; `SIM_SEEDS` widens it as for any scenario.
 #[test]
 fn heartbeats_keep_servers_registered() -> Result<(), Failure> {
-    for seed in seeds(&[1, 2]) {
-        let setup = Setup {
-            duration: secs(2 * 60 * 60),
-            tick: millis(500),
-            min_latency: millis(10),
-            max_latency: millis(400),
-            ttl: secs(5 * 60),
-            heartbeat: HeartbeatOptions::default(),
-            discovery: DiscoveryOptions::default(),
-            ..Setup::short("heartbeats_keep_servers_registered")
-        };
-        let mut run = Run::start(&setup, seed);
-        run.until(setup.duration)?;
+    for seed in seeds_sweeping(&[1, 2], 3) {
+        let duration = secs(2 * 60 * 60);
+        let scenario = short("heartbeats_keep_servers_registered")
+            .duration(duration)
+            .network(Network {
+                tick: millis(500),
+                min_latency: millis(10),
+                max_latency: millis(400),
+                ..Network::default()
+            })
+            .ttl(secs(5 * 60))
+            .heartbeat(HeartbeatOptions::default())
+            .discovery(DiscoveryOptions::default());
+        let mut run = scenario.start(seed);
+        run.until(duration)?;
         let records = run.records();
-        if let Some((at, addr)) = trace::all_expiries(&records).first() {
+        if let Some((at, addr)) = trace::all_expiries(records).first() {
             return Err(run.fail(format!("{addr} expired at {at:?}")));
         }
-        let beats = u32::try_from(setup.duration.as_secs() / setup.period().as_secs()).unwrap_or(0);
-        for server in setup.server_names() {
-            let renewed = trace::renewals(&records, &server_addr(&server)).len();
+        let period = scenario.timing().period;
+        let beats = u32::try_from(duration.as_secs() / period.as_secs()).unwrap_or(0);
+        for server in scenario.server_names() {
+            let renewed = trace::renewals(records, &scenario.server_addr(&server)).len();
             if renewed < beats as usize {
                 return Err(run.fail(format!(
                     "{server} renewed {renewed} times, expected {beats}+"
@@ -79,19 +84,19 @@ fn heartbeats_keep_servers_registered() -> Result<(), Failure> {
 #[test]
 fn crashed_server_expires() -> Result<(), Failure> {
     for seed in seeds(&[1, 2, 3]) {
-        let setup = Setup::short("crashed_server_expires");
-        let mut run = Run::start(&setup, seed);
+        let scenario = short("crashed_server_expires");
+        let mut run = scenario.start(seed);
         let crash_at = jitter(seed, "crash", secs(5), secs(5));
         run.until(crash_at)?;
-        run.crash("server-1");
-        let timing = run.timing();
+        run.crash("server-1")?;
+        let timing = scenario.timing();
         run.run_for(timing.ttl + timing.refresh + timing.slack() + timing.period)?;
         let records = run.records();
-        let addr = server_addr("server-1");
-        let Some(renewed) = trace::last_renewal_before(&records, &addr, run.now()) else {
+        let addr = scenario.server_addr("server-1");
+        let Some(renewed) = trace::last_renewal_before(records, &addr, run.now()) else {
             return Err(run.fail("server-1 never renewed"));
         };
-        let expired = trace::expiries(&records, &addr);
+        let expired = trace::expiries(records, &addr);
         let [expired] = expired.as_slice() else {
             return Err(run.fail(format!("server-1 expired {expired:?}, expected once")));
         };
@@ -103,8 +108,8 @@ fn crashed_server_expires() -> Result<(), Failure> {
         }
         let bound =
             renewed + timing.ttl + timing.refresh + timing.max_latency * 3 + timing.tick * 2;
-        for client in setup.client_names() {
-            match trace::first_served(&records, &client, &addr, false, crash_at) {
+        for client in scenario.client_names() {
+            match trace::first_served(records, &client, &addr, false, crash_at) {
                 Some(left) if left <= bound => {}
                 left => {
                     return Err(run.fail(format!(
@@ -125,23 +130,23 @@ fn crashed_server_expires() -> Result<(), Failure> {
 #[test]
 fn partitioned_server_expires_and_returns() -> Result<(), Failure> {
     for seed in seeds(&[1, 2]) {
-        let setup = Setup::short("partitioned_server_expires_and_returns");
-        let mut run = Run::start(&setup, seed);
-        let timing = run.timing();
+        let scenario = short("partitioned_server_expires_and_returns");
+        let mut run = scenario.start(seed);
+        let timing = scenario.timing();
         run.until(jitter(seed, "cut", secs(5), secs(5)))?;
-        run.partition("server-1", REGISTRY);
+        run.partition("server-1", REGISTRY)?;
         run.run_for(timing.ttl + jitter(seed, "length", secs(3), secs(5)))?;
-        let addr = server_addr("server-1");
-        if trace::expiries(&run.records(), &addr).len() != 1 {
+        let addr = scenario.server_addr("server-1");
+        if trace::expiries(run.records(), &addr).len() != 1 {
             return Err(run.fail("server-1 did not expire during its partition"));
         }
-        run.repair("server-1", REGISTRY);
+        run.heal("server-1", REGISTRY)?;
         let repaired = run.now();
         let registered_by = repaired + timing.period + timing.backoff;
         let listed_by = registered_by + timing.refresh + timing.slack();
         run.until(listed_by + secs(1))?;
         let records = run.records();
-        match trace::registrations(&records, &addr).last() {
+        match trace::registrations(records, &addr).last() {
             Some(&at) if at > repaired && at <= registered_by => {}
             at => {
                 return Err(run.fail(format!(
@@ -149,8 +154,8 @@ fn partitioned_server_expires_and_returns() -> Result<(), Failure> {
                 )));
             }
         }
-        for client in setup.client_names() {
-            match trace::first_served(&records, &client, &addr, true, repaired) {
+        for client in scenario.client_names() {
+            match trace::first_served(records, &client, &addr, true, repaired) {
                 Some(at) if at <= listed_by => {}
                 at => {
                     return Err(run.fail(format!(
@@ -171,19 +176,20 @@ fn partitioned_server_expires_and_returns() -> Result<(), Failure> {
 #[test]
 fn partitioned_client_serves_stale_then_recovers() -> Result<(), Failure> {
     for seed in seeds(&[1, 2]) {
-        let setup = Setup::short("partitioned_client_serves_stale_then_recovers");
-        let mut run = Run::start(&setup, seed);
-        let timing = run.timing();
+        let scenario = short("partitioned_client_serves_stale_then_recovers");
+        let mut run = scenario.start(seed);
+        let timing = scenario.timing();
         let cut = jitter(seed, "cut", secs(5), secs(5));
         run.until(cut)?;
-        run.partition("client-1", REGISTRY);
+        run.partition("client-1", REGISTRY)?;
         run.run_for(timing.max_stale + secs(5))?;
-        run.repair("client-1", REGISTRY);
+        run.heal("client-1", REGISTRY)?;
         let repaired = run.now();
         run.run_for(secs(5))?;
         let records = run.records();
-        let served = trace::served(&records, "client-1");
-        let full = |list: Option<&[String]>| list.is_some_and(|l| l.len() == setup.servers);
+        let served = trace::served(records, "client-1");
+        let servers = scenario.server_names().len();
+        let full = |list: Option<&[String]>| list.is_some_and(|l| l.len() == servers);
         // The full list was served before the partition; when did it become stale?
         if !served.iter().any(|s| s.at <= cut && full(s.list)) {
             return Err(run.fail("client-1 did not serve the full list before the partition"));
@@ -235,20 +241,20 @@ fn partitioned_client_serves_stale_then_recovers() -> Result<(), Failure> {
 #[test]
 fn registry_restart_is_survived() -> Result<(), Failure> {
     for seed in seeds(&[1, 2]) {
-        let setup = Setup::short("registry_restart_is_survived");
-        let mut run = Run::start(&setup, seed);
-        let timing = run.timing();
+        let scenario = short("registry_restart_is_survived");
+        let mut run = scenario.start(seed);
+        let timing = scenario.timing();
         let crash = jitter(seed, "crash", secs(5), secs(5));
         run.until(crash)?;
-        run.crash(REGISTRY);
+        run.crash(REGISTRY)?;
         run.run_for(jitter(seed, "down", secs(1), secs(5)))?;
-        run.restart(REGISTRY);
+        run.restart(REGISTRY)?;
         let restarted = run.now();
         let registered_by = restarted + timing.period + timing.backoff;
         run.until(registered_by + timing.refresh + timing.slack())?;
         let records = run.records();
-        for server in setup.server_names() {
-            let again = trace::registrations(&records, &server_addr(&server));
+        for server in scenario.server_names() {
+            let again = trace::registrations(records, &scenario.server_addr(&server));
             if !again
                 .iter()
                 .any(|&at| at > restarted && at <= registered_by)
@@ -258,8 +264,8 @@ fn registry_restart_is_survived() -> Result<(), Failure> {
                 )));
             }
         }
-        for client in setup.client_names() {
-            for served in trace::served(&records, &client) {
+        for client in scenario.client_names() {
+            for served in trace::served(records, &client) {
                 if served.at > crash && served.list.is_none_or(<[String]>::is_empty) {
                     let at = served.at;
                     return Err(run.fail(format!("{client} handed out no server at {at:?}")));

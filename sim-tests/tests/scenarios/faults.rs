@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
-use rollcall_sim_tests::hosts::REGISTRY;
-use rollcall_sim_tests::trace::{self, Call};
-use rollcall_sim_tests::{Failure, Record, Run, Setup, seeds};
-
-use super::{millis, secs};
+use rollcall_sim::trace::{self, Call};
+use rollcall_sim::{Failure, Network, Plan, REGISTRY, Record, Run, millis, secs, seeds};
+use rollcall_sim_tests::{calling, short};
 
 /// The loss bound. turmoil's loss is harsh: each message breaks its link with
 /// probability `fail_rate`, a broken link drops everything (in-flight segments
@@ -28,23 +26,23 @@ const LOSS_REPAIR_RATE: f64 = 0.9;
 #[test]
 fn lossy_links_keep_servers_registered() -> Result<(), Failure> {
     for seed in seeds(&[1, 2]) {
-        let setup = Setup {
-            duration: secs(120),
-            max_latency: secs(1),
-            fail_rate: LOSS_FAIL_RATE,
-            repair_rate: LOSS_REPAIR_RATE,
-            ..Setup::short("lossy_links_keep_servers_registered")
-        };
-        let mut run = Run::start(&setup, seed);
-        run.set_max_latency(millis(200));
-        while run.now() < setup.duration {
-            run.run_for(secs(20))?;
-            run.set_max_latency(setup.max_latency);
-            run.run_for(secs(10))?;
-            run.set_max_latency(millis(200));
-        }
+        let duration = secs(120);
+        // 20 s at up to 200 ms, then 10 s at up to 1 s, and again.
+        let spikes = [20, 50, 80, 110].into_iter().fold(Plan::new(), |plan, at| {
+            plan.at(secs(at)).latency_spike(secs(1), secs(10))
+        });
+        let scenario = short("lossy_links_keep_servers_registered")
+            .duration(duration)
+            .network(Network {
+                fail_rate: LOSS_FAIL_RATE,
+                repair_rate: LOSS_REPAIR_RATE,
+                ..Network::default()
+            })
+            .plan(spikes);
+        let mut run = scenario.start(seed);
+        run.until(duration)?;
         let records = run.records();
-        if let Some((at, addr)) = trace::all_expiries(&records).first() {
+        if let Some((at, addr)) = trace::all_expiries(records).first() {
             return Err(run.fail(format!("{addr} expired at {at:?} despite retries")));
         }
         run.finish();
@@ -58,48 +56,56 @@ fn lossy_links_keep_servers_registered() -> Result<(), Failure> {
 #[test]
 fn calls_across_partitions_fail_cleanly() -> Result<(), Failure> {
     for seed in seeds(&[1, 2]) {
-        let setup = Setup {
-            duration: secs(60),
-            call_every: Some(millis(500)),
-            call_deadline: secs(1),
-            ..Setup::short("calls_across_partitions_fail_cleanly")
+        let pace = Pace {
+            every: millis(500),
+            deadline: secs(1),
+            tick: Network::default().tick,
         };
-        let mut run = Run::start(&setup, seed);
-        let timing = run.timing();
+        let duration = secs(60);
+        let scenario = calling(
+            "calls_across_partitions_fail_cleanly",
+            pace.every,
+            pace.deadline,
+        )
+        .duration(duration);
+        let mut run = scenario.start(seed);
+        let timing = scenario.timing();
         run.until(secs(5))?;
         // client-1 loses one server; client-2 loses everything, registry included,
         // for longer than its maximum stale age.
-        run.partition("client-1", "server-1");
-        for host in setup
-            .server_names()
-            .iter()
-            .map(String::as_str)
-            .chain([REGISTRY])
-        {
-            run.partition("client-2", host);
+        let servers = scenario.server_names();
+        let everything = servers.iter().map(String::as_str).chain([REGISTRY]);
+        run.partition("client-1", "server-1")?;
+        for host in everything.clone() {
+            run.partition("client-2", host)?;
         }
         let cut = run.now();
         run.run_for(timing.max_stale + secs(5))?;
-        run.repair("client-1", "server-1");
-        for host in setup
-            .server_names()
-            .iter()
-            .map(String::as_str)
-            .chain([REGISTRY])
-        {
-            run.repair("client-2", host);
+        run.heal("client-1", "server-1")?;
+        for host in everything {
+            run.heal("client-2", host)?;
         }
         let repaired = run.now();
-        run.until(setup.duration)?;
+        run.until(duration)?;
         let records = run.records();
-        let settle = timing.refresh_retry + timing.slack() + setup.call_deadline;
-        for client in setup.client_names() {
-            let calls = trace::calls(&records, &client);
-            check_calls(&run, &setup, &client, &calls, cut, repaired + settle)?;
+        let settle = timing.refresh_retry + timing.slack() + pace.deadline;
+        for client in scenario.client_names() {
+            let calls = trace::calls(records, &client);
+            check_calls(&run, &pace, &client, &calls, cut, repaired + settle)?;
         }
         run.finish();
     }
     Ok(())
+}
+
+/// How the clients of a calling scenario call.
+struct Pace {
+    /// Pause between two calls.
+    every: Duration,
+    /// Each call's deadline.
+    deadline: Duration,
+    /// The network's tick.
+    tick: Duration,
 }
 
 /// Every call ended within its deadline (+ one tick) with a reply or a clean error;
@@ -107,15 +113,15 @@ fn calls_across_partitions_fail_cleanly() -> Result<(), Failure> {
 /// longer than the pause plus a deadline (no hang).
 fn check_calls(
     run: &Run,
-    setup: &Setup,
+    pace: &Pace,
     client: &str,
     calls: &[Call<'_>],
     cut: Duration,
     healed: Duration,
 ) -> Result<(), Failure> {
-    let pause = setup.call_every.unwrap_or_default();
-    let longest = setup.call_deadline + setup.tick;
-    let warm = setup.call_deadline + secs(1);
+    let pause = pace.every;
+    let longest = pace.deadline + pace.tick;
+    let warm = pace.deadline + secs(1);
     let mut previous = Duration::ZERO;
     for call in calls {
         if call.took > longest {
@@ -152,27 +158,30 @@ fn check_calls(
 /// Two runs of one seed give the same trace, event for event: the simulation, and
 /// the production code under it, are deterministic. Seed 1010 is the regression
 /// case of crash-time FINs sent in tokio's id-dependent task order (see
-/// `Run::crash`).
+/// `rollcall_sim::Fault::Crash`).
 #[test]
 fn same_seed_same_trace() -> Result<(), Failure> {
     for seed in seeds(&[1, 2, 3, 1010]) {
-        let setup = Setup {
-            duration: secs(40),
-            call_every: Some(millis(700)),
-            fail_rate: LOSS_FAIL_RATE,
-            repair_rate: LOSS_REPAIR_RATE,
-            ..Setup::short("same_seed_same_trace")
-        };
+        let duration = secs(40);
+        let plan = Plan::new()
+            .at(secs(8))
+            .crash("server-2")
+            .partition("client-1", REGISTRY)
+            .at(secs(20))
+            .restart("server-2")
+            .heal("client-1", REGISTRY);
+        let scenario = calling("same_seed_same_trace", millis(700), secs(2))
+            .duration(duration)
+            .network(Network {
+                fail_rate: LOSS_FAIL_RATE,
+                repair_rate: LOSS_REPAIR_RATE,
+                ..Network::default()
+            })
+            .plan(plan);
         let trace = |seed| -> Result<(u64, Vec<Record>), Failure> {
-            let mut run = Run::start(&setup, seed);
-            run.until(secs(8))?;
-            run.crash("server-2");
-            run.partition("client-1", REGISTRY);
-            run.run_for(secs(12))?;
-            run.restart("server-2");
-            run.repair("client-1", REGISTRY);
-            run.until(setup.duration)?;
-            let records = run.records();
+            let mut run = scenario.start(seed);
+            run.until(duration)?;
+            let records = run.records().to_vec();
             Ok((run.finish(), records))
         };
         let ((first, a), (second, b)) = (trace(seed)?, trace(seed)?);

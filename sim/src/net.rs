@@ -1,10 +1,11 @@
 //! The I/O seams, filled with turmoil's simulated sockets.
 //!
-//! Production code never names a socket type: the server accepts through
-//! [`rollcall_server::Listener`] and the client connects through the tower
+//! Production code never names a socket type: a server accepts through
+//! [`rollcall_server::Listener`] and a client connects through the tower
 //! `Service<Uri>` that [`HyperTransport::with_connector`] takes. This module gives
 //! both a turmoil implementation, so the real registry, heartbeats, discovery and
-//! RPC run unchanged over a simulated network.
+//! RPC (and your server and calling code, written against the same seams) run
+//! unchanged over a simulated network.
 //!
 //! [`HyperTransport::with_connector`]: rollcall_client::transport::HyperTransport::with_connector
 
@@ -18,16 +19,27 @@ use std::task::{Context, Poll};
 use http::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
+use rollcall_client::Heartbeat;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// A turmoil listener as a [`rollcall_server::Listener`]: the accept loop of the
-/// registry and of every RPC host, on a simulated socket.
-pub struct SimListener(turmoil::net::TcpListener);
+/// A simulated TCP listener, as a [`rollcall_server::Listener`]: hand it to any
+/// accept loop generic over that trait ([`rollcall_server::serve`], or your own).
+///
+/// The listener a server host gets from [`ServerHost::listen`] also holds the
+/// server's [`Heartbeat`]: the server is registered for as long as it listens.
+///
+/// [`ServerHost::listen`]: crate::ServerHost::listen
+pub struct SimListener {
+    listener: turmoil::net::TcpListener,
+    /// Kept alive with the listener: dropping it stops the beats.
+    heartbeat: Option<Heartbeat>,
+}
 
 impl fmt::Debug for SimListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("SimListener")
-            .field(&self.0.local_addr().ok())
+        f.debug_struct("SimListener")
+            .field("addr", &self.listener.local_addr().ok())
+            .field("registered", &self.heartbeat.as_ref().map(Heartbeat::addr))
             .finish()
     }
 }
@@ -38,7 +50,28 @@ impl SimListener {
     /// Must be called from within a simulation host.
     pub async fn bind(port: u16) -> io::Result<Self> {
         let listener = turmoil::net::TcpListener::bind(("0.0.0.0", port)).await?;
-        Ok(SimListener(listener))
+        Ok(SimListener {
+            listener,
+            heartbeat: None,
+        })
+    }
+
+    /// Keeps `heartbeat` running for as long as this listener lives.
+    pub(crate) fn with_heartbeat(mut self, heartbeat: Heartbeat) -> Self {
+        self.heartbeat = Some(heartbeat);
+        self
+    }
+
+    /// The heartbeat keeping this server registered, if it has one: its
+    /// [`status`](Heartbeat::status) says how the beats go.
+    pub fn heartbeat(&self) -> Option<&Heartbeat> {
+        self.heartbeat.as_ref()
+    }
+
+    /// Takes the heartbeat out, to [`stop`](Heartbeat::stop) it (deregistering
+    /// the server) while the listener keeps accepting: a graceful shutdown.
+    pub fn take_heartbeat(&mut self) -> Option<Heartbeat> {
+        self.heartbeat.take()
     }
 }
 
@@ -47,7 +80,7 @@ impl rollcall_server::Listener for SimListener {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> io::Result<(Self::Io, Self::Addr)> {
-        self.0.accept().await
+        self.listener.accept().await
     }
 }
 

@@ -1,9 +1,11 @@
-//! Queries over a finished (or running) simulation's records, for the assertions a
-//! scenario makes beyond the invariants.
+//! Queries over a finished (or running) simulation's records ([`Run::records`]),
+//! for the assertions a scenario makes beyond the invariants.
+//!
+//! [`Run::records`]: crate::Run::records
 
 use std::time::Duration;
 
-use crate::observer::{Event, Record};
+use crate::event::{Event, Record};
 
 /// When the registry accepted a renewal of `addr`.
 pub fn renewals(records: &[Record], addr: &str) -> Vec<Duration> {
@@ -51,6 +53,7 @@ pub fn all_expiries(records: &[Record]) -> Vec<(Duration, &str)> {
 /// One change of what a client hands out.
 #[derive(Debug, Clone, Copy)]
 pub struct Served<'a> {
+    /// When the client started handing it out.
     pub at: Duration,
     /// The list; `None` when the discovery answered an error.
     pub list: Option<&'a [String]>,
@@ -118,8 +121,11 @@ pub fn first_served(
 pub struct Call<'a> {
     /// When it finished.
     pub at: Duration,
+    /// What was called.
     pub method: &'a str,
+    /// The reply, or why it failed, as text.
     pub outcome: &'a Result<String, String>,
+    /// How long it took.
     pub took: Duration,
 }
 

@@ -1,0 +1,85 @@
+//! Which of the registry's two protocols a simulation speaks, and the names and
+//! addresses that follow from it.
+
+use rollcall_client::RegistryEndpoint;
+use rollcall_protocol::{DEFAULT_PATH, DEFAULT_SERVICE};
+
+/// The registry's host name in every simulation.
+pub const REGISTRY: &str = "registry";
+
+/// The port the registry listens on.
+pub const REGISTRY_PORT: u16 = 9999;
+
+/// The port a server host listens on (and registers) unless it picks its own.
+pub const SERVER_PORT: u16 = 8000;
+
+/// How servers register and clients discover: the seed's header protocol, or the
+/// JSON API with a named service (metadata, weights, revisions, `304`s).
+///
+/// Both go through the same [`RegistryClient`](rollcall_client::RegistryClient),
+/// [`Heartbeat`](rollcall_client::Heartbeat) and
+/// [`RegistryDiscovery`](rollcall_client::RegistryDiscovery) your production code
+/// uses; this only chooses the [`RegistryEndpoint`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Api {
+    /// The seed protocol at `/_rpc_/registry`: one unnamed service (`default`),
+    /// addresses in the seed's `tcp@host:port` form.
+    #[default]
+    Seed,
+    /// The JSON API under `/v1`, for one named service; addresses as `host:port`.
+    Json {
+        /// The service servers register into and clients list.
+        service: String,
+    },
+}
+
+impl Api {
+    /// The JSON API for `service`.
+    pub fn json(service: impl Into<String>) -> Api {
+        Api::Json {
+            service: service.into(),
+        }
+    }
+
+    /// The service servers register into: `default` on the seed protocol.
+    pub fn service(&self) -> &str {
+        match self {
+            Api::Seed => DEFAULT_SERVICE,
+            Api::Json { service } => service,
+        }
+    }
+
+    /// Where the simulated registry answers in this protocol.
+    pub fn endpoint(&self) -> RegistryEndpoint {
+        let base = format!("http://{REGISTRY}:{REGISTRY_PORT}");
+        match self {
+            Api::Seed => RegistryEndpoint::seed(format!("{base}{DEFAULT_PATH}")),
+            Api::Json { service } => RegistryEndpoint::json(base, service.as_str()),
+        }
+    }
+
+    /// The address host `host` registers when it listens on `port`: the seed's
+    /// `tcp@host:port`, or `host:port` on the JSON API. Either is what
+    /// [`RpcClient`](rollcall_client::RpcClient) calls.
+    pub fn server_addr(&self, host: &str, port: u16) -> String {
+        match self {
+            Api::Seed => format!("tcp@{host}:{port}"),
+            Api::Json { .. } => format!("{host}:{port}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_follow_the_protocol() {
+        assert_eq!(Api::Seed.server_addr("s-1", 8000), "tcp@s-1:8000");
+        assert_eq!(Api::json("quotes").server_addr("s-1", 8000), "s-1:8000");
+        assert_eq!(Api::json("quotes").service(), "quotes");
+        assert_eq!(Api::Seed.service(), "default");
+        assert!(Api::Seed.endpoint().is_seed());
+        assert_eq!(Api::json("quotes").endpoint().service(), "quotes");
+    }
+}
