@@ -109,8 +109,9 @@ mod tests {
         assert_eq!(registry.warmup_left(), Duration::ZERO);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn lists_change_version_when_warm_up_ends() {
+    /// A registry of epoch `ab`, warming for 10 s, with `h:1` in service `a`
+    /// (revision 1).
+    fn warming_with_one_instance() -> Registry {
         let registry = Registry::new(RegistryConfig {
             epoch: Some(0xab),
             warmup: Some(Duration::from_secs(10)),
@@ -123,6 +124,12 @@ mod tests {
             ttl_ms: None,
         };
         registry.register("a", request).expect("register");
+        registry
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lists_change_version_when_warm_up_ends() {
+        let registry = warming_with_one_instance();
         let warming = registry.list("a");
         assert!(warming.warming());
         assert_eq!(warming.version().etag(), "\"ab.1.w\"");
@@ -154,18 +161,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn held_requests_wake_when_warm_up_ends() {
-        let registry = Registry::new(RegistryConfig {
-            epoch: Some(0xab),
-            warmup: Some(Duration::from_secs(10)),
-            ..RegistryConfig::default()
-        });
-        let request = rollcall_protocol::RegisterRequest {
-            addr: "h:1".to_owned(),
-            metadata: Default::default(),
-            weight: None,
-            ttl_ms: None,
-        };
-        registry.register("a", request).expect("register");
+        let registry = warming_with_one_instance();
         let query = |after| rollcall_protocol::WatchQuery {
             after,
             wait: Duration::from_secs(60),
