@@ -1,4 +1,4 @@
-//! (g) Watch fan-out scenarios: 1,000 and then 10,000 watchers on a service of
+//! (h) Watch fan-out scenarios: 1,000 and then 10,000 watchers on a service of
 //! 1,000 instances, on the change feed and, for comparison, on the full list; the
 //! same against the Go long-poll peer when it is given (`--longpoll-go PATH`).
 
@@ -56,7 +56,7 @@ pub fn run_all(settings: &Settings) -> Result<(), String> {
     let mut rows = Vec::new();
     for (watchers, target_ms) in RUNS {
         for feed in [Feed::Changes, Feed::List] {
-            eprintln!("(g) {watchers} watchers on the {} ...", feed.label());
+            eprintln!("(h) {watchers} watchers on the {} ...", feed.label());
             let fanout = rollcall(settings, feed, watchers)?;
             let target_ms = matches!(feed, Feed::Changes).then_some(target_ms);
             rows.push(Row {
@@ -69,7 +69,7 @@ pub fn run_all(settings: &Settings) -> Result<(), String> {
     match &settings.longpoll_go {
         Some(binary) => {
             for (watchers, _) in RUNS {
-                eprintln!("(g) {watchers} watchers on the Go peer ...");
+                eprintln!("(h) {watchers} watchers on the Go peer ...");
                 let peer = GoPeer::spawn(binary)?;
                 let target = Target {
                     addr: peer.addr,
@@ -86,7 +86,7 @@ pub fn run_all(settings: &Settings) -> Result<(), String> {
                 });
             }
         }
-        None => eprintln!("(g) Go peer not measured: pass --longpoll-go PATH"),
+        None => eprintln!("(h) Go peer not measured: pass --longpoll-go PATH"),
     }
     print(&rows);
     Ok(())
@@ -127,7 +127,7 @@ fn ms(duration: std::time::Duration) -> String {
 
 fn print(rows: &[Row]) {
     println!(
-        "(g) watch fan-out: one registration, N watchers held on a service of {FLEET} instances; \
+        "(h) watch fan-out: one registration, N watchers held on a service of {FLEET} instances; \
          time from the registration's answer to each watcher's answer (early: answers that \
          came before it, counted as 0; req: time from sending the registration)"
     );

@@ -39,7 +39,7 @@ pub struct Settings {
     pub measure: Duration,
     /// Run the throughput scenarios (a-f).
     pub throughput: bool,
-    /// Run the watch fan-out (g).
+    /// Run the watch fan-out (h).
     pub watchers: bool,
     /// The Go long-poll peer's binary, to measure it too.
     pub longpoll_go: Option<PathBuf>,
