@@ -28,7 +28,7 @@ use futures_util::future::select;
 use super::DiscoveryOptions;
 use super::registry::Shared;
 use crate::error::Error;
-use crate::protocol::{DEFAULT_WAIT, InstanceList, ListVersion};
+use crate::protocol::{DEFAULT_WAIT, InstanceList};
 use crate::rt;
 use crate::transport::{Transport, TransportError};
 use crate::watch::{ServiceView, WatchEvent, WatchOptions, WatchStream};
@@ -102,21 +102,14 @@ async fn follow<T: Transport>(shared: &Shared<T>, mut stream: WatchStream) {
     let service = shared.client.endpoint().service().to_owned();
     let mut view = ServiceView::new();
     while let Some(event) = stream.next().await {
-        // The version the view is at after `event`.
-        let version = match &event {
-            WatchEvent::Reset(list) => list.version(),
-            WatchEvent::Changes(batch) => ListVersion {
-                epoch: batch.epoch,
-                revision: batch.revision,
-                warming: batch.warming,
-            },
-            WatchEvent::Unchanged(version) => *version,
-            WatchEvent::Failed { error, .. } => {
-                shared.record(Err(error.clone()));
-                continue;
-            }
-        };
+        if let WatchEvent::Failed { error, .. } = event {
+            shared.record(Err(error));
+            continue;
+        }
         view.apply(&event);
+        let Some(version) = view.version() else {
+            continue;
+        };
         shared.record(Ok(Some(InstanceList {
             service: service.clone(),
             epoch: version.epoch,
