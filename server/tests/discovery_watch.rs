@@ -164,7 +164,7 @@ async fn a_restart_keeps_the_servers_not_back_until_the_warm_up_ends() {
     let _ = stop.send(());
     drop(first);
     // Long enough to see the restart before the warm-up ends, on a loaded machine.
-    let warmup = Duration::from_secs(6);
+    let warmup = Duration::from_secs(10);
     let (second, _stop) = start_at(addr, 2, warmup).await;
     second.register("echo", registration("b:1")).expect("back");
     second.register("echo", registration("d:1")).expect("new");
