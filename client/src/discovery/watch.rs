@@ -132,3 +132,28 @@ impl<T: Transport> Drop for Ended<'_, T> {
         self.shared.record(Err(Error::Transport(error)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ListSource;
+
+    #[test]
+    fn the_watch_follows_the_discovery_options() {
+        let watch = watch_options(
+            &DiscoveryOptions {
+                max_stale: Duration::from_secs(60),
+                rng_seed: Some(5),
+                ..DiscoveryOptions::default()
+            },
+            Duration::from_secs(2),
+        );
+        assert_eq!(watch.wait, Duration::from_secs(30));
+        assert_eq!(watch.timeout_margin, Duration::from_secs(2));
+        assert_eq!(watch.poll_interval, DiscoveryOptions::default().refresh);
+        assert_eq!(watch.rng_seed, Some(5));
+        let defaults = DiscoveryOptions::default();
+        assert_eq!(defaults.source, ListSource::Poll);
+        assert_eq!(watch_options(&defaults, Duration::ZERO).wait, DEFAULT_WAIT);
+    }
+}

@@ -11,7 +11,7 @@ use futures_util::FutureExt;
 use super::model::Model;
 use super::watch::watch_options;
 use super::*;
-use crate::protocol::{ChangeKind, DEFAULT_WAIT, HEADER_SERVERS};
+use crate::protocol::{ChangeKind, HEADER_SERVERS};
 use crate::registry_client::fake::{FakeTransport, reply};
 use crate::registry_client::{RegistryClient, RegistryEndpoint};
 use crate::rt::{Deadline, Instant};
@@ -315,16 +315,4 @@ async fn an_invalid_service_is_refused_before_anything_is_sent() {
     assert!(matches!(err, Error::Protocol(_)), "{err:?}");
     assert_eq!(alive_tasks(), before);
     assert!(model.seen().is_empty());
-}
-
-#[test]
-fn the_watch_follows_the_discovery_options() {
-    let watch = watch_options(&options(), Duration::from_secs(2));
-    assert_eq!(watch.wait, MAX_STALE / 2);
-    assert_eq!(watch.timeout_margin, Duration::from_secs(2));
-    assert_eq!(watch.poll_interval, DiscoveryOptions::default().refresh);
-    assert_eq!(watch.rng_seed, Some(5));
-    let defaults = DiscoveryOptions::default();
-    assert_eq!(defaults.source, ListSource::Poll);
-    assert_eq!(watch_options(&defaults, Duration::ZERO).wait, DEFAULT_WAIT);
 }
