@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use futures_util::StreamExt;
-use futures_util::future::select;
+use futures_util::future::{Either, select};
 
 use super::DiscoveryOptions;
 use super::registry::Shared;
@@ -88,11 +88,17 @@ fn start<T: Transport>(shared: Arc<Shared<T>>) -> Result<oneshot::Sender<()>, Er
     let stream = client.watch_with(client.endpoint().service(), options)?;
     let (stop, stopped) = oneshot::channel::<()>();
     rt::spawn(async move {
-        let _ended = Ended { shared: &shared };
+        let mut ended = Ended {
+            shared: &shared,
+            armed: true,
+        };
         let follow = pin!(follow(&shared, stream));
         // Either the discovery was dropped (the sender with it) or the stream
         // ended (it never does): the task ends, cancelling its request.
-        let _ = select(stopped, follow).await;
+        if let Either::Left(_) = select(stopped, follow).await {
+            // Nobody is left to tell.
+            ended.armed = false;
+        }
     });
     Ok(stop)
 }
@@ -120,14 +126,18 @@ async fn follow<T: Transport>(shared: &Shared<T>, mut stream: WatchStream) {
     }
 }
 
-/// Records the end of the task (its runtime shut down, or the discovery was
-/// dropped) as a failure, so no caller waits on a watch that is gone.
+/// Records the end of the task as a failure, so no caller waits on a watch that
+/// is gone (its runtime shut down), unless the discovery itself stopped it.
 struct Ended<'a, T: Transport> {
     shared: &'a Shared<T>,
+    armed: bool,
 }
 
 impl<T: Transport> Drop for Ended<'_, T> {
     fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
         let error = TransportError::Io("watch stopped: its task ended".to_owned());
         self.shared.record(Err(Error::Transport(error)));
     }

@@ -316,3 +316,33 @@ async fn an_invalid_service_is_refused_before_anything_is_sent() {
     assert_eq!(alive_tasks(), before);
     assert!(model.seen().is_empty());
 }
+
+#[test]
+fn a_caller_waiting_on_a_watch_whose_runtime_is_gone_is_answered() {
+    use std::task::{Context, Poll};
+
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime")
+    };
+    // The watch starts on one runtime, asking a registry that never answers.
+    let script = Script::new(Vec::new());
+    let discovery = watching(script.transport());
+    let first = runtime();
+    let gave_up =
+        first.block_on(Deadline::after(Duration::from_millis(1)).run(discovery.get_all()));
+    assert!(gave_up.is_none());
+    // A caller waits for the first list...
+    let mut waiting = Box::pin(discovery.get_all());
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(waiting.as_mut().poll(&mut cx).is_pending());
+    // ... and the watch's runtime shuts down: the caller is told, not left waiting.
+    drop(first);
+    match waiting.as_mut().poll(&mut cx) {
+        Poll::Ready(Err(error)) => assert!(error.to_string().contains("watch stopped"), "{error}"),
+        other => panic!("still waiting: {other:?}"),
+    }
+}
