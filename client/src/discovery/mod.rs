@@ -126,4 +126,6 @@ mod restart_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod watch_task_tests;
+#[cfg(test)]
 mod watch_tests;

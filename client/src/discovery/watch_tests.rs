@@ -1,9 +1,8 @@
 //! Discovery in watch mode, on paused time: a change is served as soon as the
-//! watch brings it, no call waits on the registry once a first list came, the
-//! stale-serving and restart rules hold as in poll mode, a registry that cannot
-//! watch is polled every `refresh`, and dropping the discovery stops its watch.
+//! watch brings it, no call waits on the registry once a first list came, and the
+//! stale-serving and restart rules hold as in poll mode. The helpers here serve
+//! `watch_task_tests` too.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -11,17 +10,16 @@ use futures_util::FutureExt;
 use super::model::Model;
 use super::watch::watch_options;
 use super::*;
-use crate::protocol::{ChangeKind, HEADER_SERVERS};
-use crate::registry_client::fake::{FakeTransport, reply};
+use crate::protocol::ChangeKind;
 use crate::registry_client::{RegistryClient, RegistryEndpoint};
 use crate::rt::{Deadline, Instant};
 use crate::transport::Transport;
-use crate::watch::script::{NEVER, Script, batch, list};
+use crate::watch::script::{Script, batch, list};
 use crate::{DEFAULT_WATCH_BACKOFF_MAX, DEFAULT_WATCH_BACKOFF_MIN};
 
-const MAX_STALE: Duration = Duration::from_secs(60);
+pub(super) const MAX_STALE: Duration = Duration::from_secs(60);
 
-fn options() -> DiscoveryOptions {
+pub(super) fn options() -> DiscoveryOptions {
     DiscoveryOptions {
         source: ListSource::Watch,
         max_stale: MAX_STALE,
@@ -30,13 +28,13 @@ fn options() -> DiscoveryOptions {
     }
 }
 
-fn watching<T: Transport>(transport: T) -> RegistryDiscovery<T> {
+pub(super) fn watching<T: Transport>(transport: T) -> RegistryDiscovery<T> {
     let client = RegistryClient::new(transport, RegistryEndpoint::json("http://r", "s"));
     RegistryDiscovery::new(client, options())
 }
 
 /// What is handed out now, without waiting.
-fn served<T: Transport>(discovery: &RegistryDiscovery<T>) -> Result<Vec<String>, Error> {
+pub(super) fn served<T: Transport>(discovery: &RegistryDiscovery<T>) -> Result<Vec<String>, Error> {
     let all = discovery
         .get_all()
         .now_or_never()
@@ -44,15 +42,15 @@ fn served<T: Transport>(discovery: &RegistryDiscovery<T>) -> Result<Vec<String>,
     Ok(all.into_iter().map(|i| i.addr).collect())
 }
 
-fn addrs(list: &[&str]) -> Result<Vec<String>, Error> {
+pub(super) fn addrs(list: &[&str]) -> Result<Vec<String>, Error> {
     Ok(list.iter().map(|a| (*a).to_owned()).collect())
 }
 
-async fn advance(by: Duration) {
+pub(super) async fn advance(by: Duration) {
     tokio::time::sleep(by).await;
 }
 
-fn alive_tasks() -> usize {
+pub(super) fn alive_tasks() -> usize {
     tokio::runtime::Handle::current()
         .metrics()
         .num_alive_tasks()
@@ -236,113 +234,4 @@ async fn kept_servers_go_max_stale_after_the_last_list_showed_them() {
         advance(Duration::from_secs(1)).await;
     }
     assert_eq!(served(&discovery), addrs(&["b:1"]));
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_registry_without_a_change_feed_is_polled_every_refresh() {
-    let model = Model::new(1, &["a:1"]);
-    model.set_no_feed(true);
-    let discovery = watching(model.clone());
-    discovery.get_all().await.expect("first list");
-    model.register("b:1");
-    let refresh = DiscoveryOptions::default().refresh;
-    advance(refresh + refresh / 8).await;
-    assert_eq!(served(&discovery), addrs(&["a:1", "b:1"]));
-    advance(refresh * 3).await;
-    let seen = model.seen();
-    assert_eq!(seen[1], "/v1/services/s/changes?since=1&wait=30s&epoch=1");
-    assert!(seen[2..].iter().all(|t| t == "/v1/services/s"), "{seen:?}");
-    assert!(
-        (4..=6).contains(&seen.len()),
-        "one poll per refresh: {seen:?}"
-    );
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_seed_protocol_is_polled_every_refresh() {
-    let servers = Arc::new(Mutex::new("a:1"));
-    let answer = Arc::clone(&servers);
-    let fake = FakeTransport::new(move |_| {
-        let value = *answer.lock().expect("lock");
-        Ok(reply(200, &[(HEADER_SERVERS, value)], ""))
-    });
-    let client = RegistryClient::new(
-        fake.clone(),
-        RegistryEndpoint::seed("http://r/_rpc_/registry"),
-    );
-    let discovery = RegistryDiscovery::new(client, options());
-    assert_eq!(discovery.get_all().await.expect("first").len(), 1);
-    *servers.lock().expect("lock") = "a:1,b:1";
-    let refresh = DiscoveryOptions::default().refresh;
-    advance(refresh + refresh / 8).await;
-    assert_eq!(served(&discovery), addrs(&["a:1", "b:1"]));
-    assert_eq!(fake.count(), 2);
-    // A sudden empty list is doubted, as when polled on demand.
-    *servers.lock().expect("lock") = "";
-    advance(refresh + refresh / 8).await;
-    assert_eq!(served(&discovery), addrs(&["a:1", "b:1"]));
-    assert_eq!(discovery.last_error(), Some(Error::NoServers));
-}
-
-#[tokio::test(start_paused = true)]
-async fn dropping_the_discovery_stops_its_watch() {
-    let model = Model::new(1, &["a:1"]);
-    let before = alive_tasks();
-    let discovery = watching(model.clone());
-    assert_eq!(
-        alive_tasks(),
-        before,
-        "nothing starts before the first call"
-    );
-    discovery.get_all().await.expect("first list");
-    advance(Duration::from_secs(1)).await;
-    assert_eq!(alive_tasks(), before + 1, "one task, holding the feed");
-    let asked = model.seen().len();
-    drop(discovery);
-    advance(Duration::from_millis(1)).await;
-    assert_eq!(alive_tasks(), before, "the watch ended with the discovery");
-    advance(NEVER / 24).await;
-    assert_eq!(model.seen().len(), asked, "and asks nothing more");
-}
-
-#[tokio::test(start_paused = true)]
-async fn an_invalid_service_is_refused_before_anything_is_sent() {
-    let model = Model::default();
-    let client = RegistryClient::new(model.clone(), RegistryEndpoint::json("http://r", "a/b"));
-    let before = alive_tasks();
-    let discovery = RegistryDiscovery::new(client, options());
-    let err = discovery.get_all().await.expect_err("invalid");
-    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
-    assert_eq!(alive_tasks(), before);
-    assert!(model.seen().is_empty());
-}
-
-#[test]
-fn a_caller_waiting_on_a_watch_whose_runtime_is_gone_is_answered() {
-    use std::task::{Context, Poll};
-
-    let runtime = || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("runtime")
-    };
-    // The watch starts on one runtime, asking a registry that never answers.
-    let script = Script::new(Vec::new());
-    let discovery = watching(script.transport());
-    let first = runtime();
-    let gave_up =
-        first.block_on(Deadline::after(Duration::from_millis(1)).run(discovery.get_all()));
-    assert!(gave_up.is_none());
-    // A caller waits for the first list...
-    let mut waiting = Box::pin(discovery.get_all());
-    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
-    assert!(waiting.as_mut().poll(&mut cx).is_pending());
-    // ... and the watch's runtime shuts down: the caller is told, not left waiting.
-    drop(first);
-    match waiting.as_mut().poll(&mut cx) {
-        Poll::Ready(Err(error)) => assert!(error.to_string().contains("watch stopped"), "{error}"),
-        other => panic!("still waiting: {other:?}"),
-    }
 }
