@@ -15,7 +15,7 @@
 //! - [`Heartbeat`]: keeps one instance registered, the seed's `HeartBeat` with retries.
 //! - [`SelectMode`]: random, round-robin and weighted-random selection.
 //! - [`Discovery`]: [`MultiServersDiscovery`] (a fixed list) and [`RegistryDiscovery`]
-//!   (a list kept fresh from the registry).
+//!   (a list kept fresh from the registry, polled or watched: [`ListSource`]).
 //! - [`RpcClient`] and [`XClient`]: JSON-over-HTTP calls, to one server picked by mode or
 //!   broadcast to all, under a [`Deadline`].
 //! - [`WatchStream`]: a service followed as it changes ([`RegistryClient::watch`]):
@@ -40,8 +40,8 @@ mod watch;
 mod xclient;
 
 pub use discovery::{
-    DEFAULT_MAX_STALE, Discovery, DiscoveryOptions, FAILED_REFRESH_RETRY, MultiServersDiscovery,
-    RegistryDiscovery,
+    DEFAULT_MAX_STALE, Discovery, DiscoveryOptions, FAILED_REFRESH_RETRY, ListSource,
+    MultiServersDiscovery, RegistryDiscovery,
 };
 pub use error::Error;
 pub use heartbeat::{

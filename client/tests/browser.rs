@@ -318,3 +318,39 @@ async fn a_watch_follows_changes_over_fetch_and_its_index_is_readable() {
     );
     client.deregister("10.9.9.9:1").await.expect("deregister");
 }
+
+#[wasm_bindgen_test]
+async fn a_discovery_in_watch_mode_serves_changes_without_a_refresh() {
+    use rollcall_client::ListSource;
+
+    let service = format!("browser-discovery-{}", js_sys::Date::now() as u64);
+    let client = json_client(registry(), &service);
+    let options = DiscoveryOptions {
+        source: ListSource::Watch,
+        // Any change seen came from the watch: no refresh is due in this test.
+        refresh: Duration::from_secs(3600),
+        rng_seed: Some(3),
+        ..DiscoveryOptions::default()
+    };
+    let discovery = RegistryDiscovery::new(client.clone(), options);
+    assert!(discovery.get_all().await.expect("first list").is_empty());
+    let request = RegisterRequest {
+        addr: "10.9.9.8:1".to_owned(),
+        metadata: Default::default(),
+        weight: None,
+        ttl_ms: Some(5_000),
+    };
+    client.register(&request).await.expect("register");
+    let start = Instant::now();
+    loop {
+        let all = discovery.get_all().await.expect("served at once");
+        if all.iter().any(|i| i.addr == "10.9.9.8:1") {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the watch brought nothing");
+        rollcall_client::rt::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(discovery.last_error(), None);
+    drop(discovery);
+    client.deregister("10.9.9.8:1").await.expect("deregister");
+}

@@ -1,7 +1,8 @@
 //! `rollcall`: parses the command line (or `ROLLCALL_*` environment), sets up
 //! logging, and runs the command: `serve` binds and serves the registry until
-//! SIGINT or SIGTERM, and on SIGHUP reads the token file again; `list`, `register`
-//! and `deregister` are the command-line client (in `cli/`, one file per command).
+//! SIGINT or SIGTERM, and on SIGHUP reads the token file again; `list`, `register`,
+//! `deregister` and `watch` are the command-line client (in `cli/`, one file per
+//! command).
 
 mod cli;
 
@@ -29,6 +30,8 @@ enum Command {
     Register(cli::register::RegisterArgs),
     /// Deregister an instance now.
     Deregister(cli::deregister::DeregisterArgs),
+    /// Print each change of a service as it happens, until Ctrl-C or SIGTERM.
+    Watch(cli::watch::WatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,10 @@ fn main() -> ExitCode {
             runtime.block_on(cli::register::run(args, cli::signals::shutdown_signal())),
         ),
         Command::Deregister(args) => ("deregister", runtime.block_on(cli::deregister::run(args))),
+        Command::Watch(args) => (
+            "watch",
+            runtime.block_on(cli::watch::run(args, cli::signals::shutdown_signal())),
+        ),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,11 +130,20 @@ mod tests {
             panic!("did not parse: {list:?}");
         };
         assert!(args.json && args.service.is_none());
+        let watch = Cli::try_parse_from(["rollcall", "watch", "payments", "--json"]);
+        let Ok(Cli {
+            command: Command::Watch(args),
+        }) = watch
+        else {
+            panic!("did not parse: {watch:?}");
+        };
+        assert!(args.json && args.service == "payments");
         for bad in [
             &["rollcall", "register", "s"][..],
             &["rollcall", "register", "s", "a:1", "--meta", "novalue"],
             &["rollcall", "register", "s", "a:1", "--weight", "-1"],
             &["rollcall", "deregister", "s"],
+            &["rollcall", "watch"],
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
         }

@@ -53,6 +53,7 @@ fn discovery(
         max_stale,
         request_timeout: Some(Duration::from_secs(2)),
         rng_seed: Some(7),
+        ..DiscoveryOptions::default()
     };
     RegistryDiscovery::new(client(server), options)
 }

@@ -7,7 +7,9 @@
 //! - `registry`: [`RegistryDiscovery`], a list kept from the registry, over
 //!   - `state`: the rules (what a caller gets, when a fetch starts, what an answer
 //!     changes), with no I/O;
-//!   - `poll`: the fetches, each in a task of its own;
+//!   - `poll`: the fetches, each in a task of its own ([`ListSource::Poll`]);
+//!   - `watch`: one background watch per discovery, recording every change as it
+//!     comes ([`ListSource::Watch`]);
 //!   - `carry`: servers kept across a registry restart while it warms up.
 
 mod carry;
@@ -15,6 +17,7 @@ mod multi;
 mod poll;
 mod registry;
 mod state;
+mod watch;
 
 pub use multi::MultiServersDiscovery;
 pub use registry::RegistryDiscovery;
@@ -60,11 +63,35 @@ pub trait Discovery: MaybeSend + MaybeSync {
     fn get_all(&self) -> impl Future<Output = Result<Vec<Instance>, Error>> + MaybeSend;
 }
 
+/// Where a [`RegistryDiscovery`] gets its lists from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListSource {
+    /// On demand, as the seed does: a call that finds the list older than
+    /// [`DiscoveryOptions::refresh`] starts a fetch in the background (usually a
+    /// `304`). Costs one request per `refresh` while callers call, nothing while
+    /// they do not; a change shows up to `refresh` late.
+    #[default]
+    Poll,
+    /// A background watch ([`RegistryClient::watch`](crate::RegistryClient::watch)),
+    /// started by the first call and stopped when the discovery is dropped: a
+    /// change shows in milliseconds, and once a first list came no call waits on
+    /// the registry. Costs one held request (one connection) per discovery, all
+    /// the time, answered once per change or once per wait (60 s, at most half of
+    /// [`DiscoveryOptions::max_stale`]). Against a registry that cannot watch (the
+    /// seed protocol, the Go seed, a rollcall without the change feed) the watch
+    /// polls the list every `refresh` instead.
+    Watch,
+}
+
 /// Settings of a [`RegistryDiscovery`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryOptions {
+    /// Where lists come from: polled on demand ([`ListSource::Poll`], the default)
+    /// or watched in the background ([`ListSource::Watch`]).
+    pub source: ListSource,
     /// How old the list may grow before `get` fetches it again, in the background
-    /// (the seed's `timeout`; [`DEFAULT_REFRESH`], 10 s).
+    /// (the seed's `timeout`; [`DEFAULT_REFRESH`], 10 s). In watch mode: how often
+    /// a registry that cannot watch is polled.
     pub refresh: Duration,
     /// How long after the last successful refresh the list is still served while
     /// refreshes fail; past it, callers wait for a refresh, and get [`Error::Stale`]
@@ -72,15 +99,18 @@ pub struct DiscoveryOptions {
     /// after the previous run last listed them. [`DEFAULT_MAX_STALE`].
     pub max_stale: Duration,
     /// Timeout of each registry request; `None` keeps the
-    /// [`RegistryClient`](crate::RegistryClient)'s own.
+    /// [`RegistryClient`](crate::RegistryClient)'s own. In watch mode a held
+    /// request's timeout is its wait plus the server's jitter plus this.
     pub request_timeout: Option<Duration>,
-    /// Seed of the selection RNG, for reproducible runs; `None` seeds from the OS.
+    /// Seed of the selection RNG (and of the watch's jitter), for reproducible
+    /// runs; `None` seeds from the OS.
     pub rng_seed: Option<u64>,
 }
 
 impl Default for DiscoveryOptions {
     fn default() -> Self {
         DiscoveryOptions {
+            source: ListSource::Poll,
             refresh: DEFAULT_REFRESH,
             max_stale: DEFAULT_MAX_STALE,
             request_timeout: None,
@@ -90,6 +120,12 @@ impl Default for DiscoveryOptions {
 }
 
 #[cfg(test)]
+mod model;
+#[cfg(test)]
 mod restart_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod watch_task_tests;
+#[cfg(test)]
+mod watch_tests;

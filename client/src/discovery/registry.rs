@@ -19,16 +19,18 @@
 //! - on the JSON API the known version (epoch, revision, warm-up) is sent, and a
 //!   `304` keeps the list as it is.
 //!
-//! The rules live in `state` (no I/O); the fetches in `poll`. Another source (a
-//! watch keeping the list current in the background) records into the same state
-//! through [`Shared::record`] and starts no poll.
+//! The rules live in `state` (no I/O); the fetches in `poll`. In watch mode
+//! ([`ListSource::Watch`]) a background watch (`watch`) keeps the list current
+//! instead, recording into the same state through [`Shared::record`], and no call
+//! starts a poll.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures_channel::oneshot;
 
 use super::state::{Plan, State, Want};
-use super::{Discovery, DiscoveryOptions, poll};
+use super::watch::Watcher;
+use super::{Discovery, DiscoveryOptions, ListSource, poll};
 use crate::error::Error;
 use crate::protocol::Instance;
 use crate::registry_client::RegistryClient;
@@ -37,11 +39,14 @@ use crate::select::{SelectMode, Selector};
 use crate::transport::Transport;
 
 /// Servers fetched from a registry through a [`RegistryClient`], cached for
-/// [`DiscoveryOptions::refresh`]. Natively must be used within a tokio runtime:
-/// refreshes run as tasks of their own.
+/// [`DiscoveryOptions::refresh`], or kept current by a watch
+/// ([`ListSource::Watch`]). Natively must be used within a tokio runtime:
+/// refreshes and the watch run as tasks of their own.
 #[derive(Debug)]
 pub struct RegistryDiscovery<T> {
     shared: Arc<Shared<T>>,
+    /// The watch, in watch mode; dropped with the discovery, which stops it.
+    watch: Option<Watcher>,
 }
 
 /// What the discovery and its background fetches share.
@@ -63,28 +68,33 @@ impl<T> Shared<T> {
 }
 
 impl<T: Transport> RegistryDiscovery<T> {
-    /// Discovery through `client`; nothing is fetched until the first `get`.
+    /// Discovery through `client`; nothing is fetched (and no watch starts) until
+    /// the first call.
     pub fn new(client: RegistryClient<T>, options: DiscoveryOptions) -> Self {
         let client = match options.request_timeout {
             Some(timeout) => client.with_timeout(timeout),
             None => client,
         };
         let state = State::new(Selector::seeded(options.rng_seed));
+        let watch = (options.source == ListSource::Watch).then(Watcher::default);
         RegistryDiscovery {
             shared: Arc::new(Shared {
                 client,
                 options,
                 state: Mutex::new(state),
             }),
+            watch,
         }
     }
 
-    /// The error of the last refresh, `None` once a refresh succeeds again.
+    /// The error of the last refresh (in watch mode: of the watch's last request),
+    /// `None` once one succeeds again.
     pub fn last_error(&self) -> Option<Error> {
         self.shared.lock().last_error()
     }
 
-    /// When the list was last fetched successfully (or set by `update`).
+    /// When the list was last fetched successfully (in watch mode: when the watch
+    /// last heard from the registry), or set by `update`.
     pub fn last_refresh(&self) -> Option<Instant> {
         self.shared.lock().last_success()
     }
@@ -113,7 +123,8 @@ impl<T: Transport> RegistryDiscovery<T> {
 
     /// Fetches now, whatever the list's age (joining a fetch already in flight),
     /// and waits for it. `Ok` means the list may be served, as for
-    /// [`Discovery::refresh`].
+    /// [`Discovery::refresh`]. In watch mode the watch keeps the list current:
+    /// this waits only for its first list, as `refresh` does.
     pub async fn force_refresh(&self) -> Result<(), Error> {
         self.serve(Want::Force, |_| Ok(())).await
     }
@@ -125,6 +136,9 @@ impl<T: Transport> RegistryDiscovery<T> {
         want: Want,
         read: impl Fn(&mut State) -> Result<R, Error>,
     ) -> Result<R, Error> {
+        if let Some(watch) = &self.watch {
+            watch.ensure(&self.shared);
+        }
         let (plan, fetch) = {
             let mut state = self.shared.lock();
             let (plan, fetch) = state.plan(Instant::now(), &self.shared.options, want);
@@ -158,13 +172,15 @@ enum Next<R> {
 }
 
 impl<T: Transport> Discovery for RegistryDiscovery<T> {
-    /// Waits for a refresh if the list is older than [`DiscoveryOptions::refresh`].
-    /// `Ok` means the list may be served: fresh, or stale within `max_stale` (see
+    /// Waits for a refresh if the list is older than [`DiscoveryOptions::refresh`]
+    /// (in watch mode: for the watch's first list only). `Ok` means the list may be
+    /// served: fresh, or stale within `max_stale` (see
     /// [`RegistryDiscovery::last_error`] for why it is stale).
     async fn refresh(&self) -> Result<(), Error> {
         self.serve(Want::Fresh, |_| Ok(())).await
     }
 
+    /// In watch mode, the watch's next item replaces the list again.
     fn update(&self, instances: Vec<Instance>) {
         self.shared.lock().set(instances, Instant::now());
     }

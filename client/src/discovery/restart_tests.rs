@@ -33,6 +33,7 @@ fn options() -> DiscoveryOptions {
         max_stale: MAX_STALE,
         request_timeout: None,
         rng_seed: Some(3),
+        ..DiscoveryOptions::default()
     }
 }
 

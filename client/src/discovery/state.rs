@@ -4,14 +4,15 @@
 //!
 //! A *source* brings lists in and hands each outcome to [`State::record`]; callers
 //! ask [`State::plan`] whether they are served at once, must wait for the source,
-//! or fail, and whether a fetch should start. Today's source is the on-demand poll
-//! (`poll`); a watch that keeps the list current in the background records into the
-//! same state.
+//! or fail, and whether a fetch should start. The source is the on-demand poll
+//! (`poll`), or a watch that keeps the list current in the background (`watch`),
+//! recording into the same state: then no caller starts a fetch, and a caller
+//! waits only for the watch's first outcome.
 
 use futures_channel::oneshot;
 
-use super::DiscoveryOptions;
 use super::carry::CarryOver;
+use super::{DiscoveryOptions, ListSource};
 use crate::error::Error;
 use crate::protocol::{Instance, InstanceList, ListVersion};
 use crate::rt::Instant;
@@ -91,6 +92,32 @@ impl State {
         want: Want,
     ) -> (Plan, Option<Fetch>) {
         self.expire_carried(now, options);
+        match options.source {
+            ListSource::Poll => self.plan_poll(now, options, want),
+            ListSource::Watch => (self.plan_watched(now, options), None),
+        }
+    }
+
+    /// In watch mode every list comes from the watch, so whatever `want` is, no
+    /// fetch starts: a caller waits for the watch's first outcome (a list or a
+    /// failure), and from then on is answered at once from what is recorded (the
+    /// list while within `max_stale` of the watch's last answer, else the error).
+    fn plan_watched(&mut self, now: Instant, options: &DiscoveryOptions) -> Plan {
+        if self.last_success.is_none() && self.last_error.is_none() {
+            let (tx, rx) = oneshot::channel();
+            self.waiters.push(tx);
+            Plan::Wait(rx)
+        } else {
+            Plan::Ready(self.judge(now, options))
+        }
+    }
+
+    fn plan_poll(
+        &mut self,
+        now: Instant,
+        options: &DiscoveryOptions,
+        want: Want,
+    ) -> (Plan, Option<Fetch>) {
         let age = self
             .last_success
             .map(|at| now.saturating_duration_since(at));
@@ -137,7 +164,7 @@ impl State {
         }
     }
 
-    /// Records a fetch's outcome (`Ok(None)`: not modified) and returns the
+    /// Records a source's outcome (`Ok(None)`: not modified) and returns the
     /// waiters to wake, to be dropped once the lock is released.
     pub(super) fn record(
         &mut self,

@@ -39,7 +39,7 @@ mod view;
 #[cfg(test)]
 mod index_tests;
 #[cfg(test)]
-mod script;
+pub(crate) mod script;
 #[cfg(test)]
 mod tests;
 

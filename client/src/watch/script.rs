@@ -1,5 +1,5 @@
-//! A scripted registry for the watch tests: answers in order, then never, and a
-//! record of what was asked when.
+//! A scripted registry for the watch tests and those of discovery's watch mode:
+//! answers in order, then never, and a record of what was asked when.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -7,31 +7,31 @@ use std::time::Duration;
 
 use super::WatchOptions;
 use crate::protocol::{ChangeBatch, ChangeEvent, ChangeKind, ErrorBody, Instance, InstanceList};
-pub(super) use crate::registry_client::fake::Answer;
+pub(crate) use crate::registry_client::fake::Answer;
 use crate::registry_client::fake::{FakeTransport, json, reply};
 use crate::rt::Instant;
 use crate::transport::{HttpRequest, HttpResponse};
 
 /// Longer than any test runs: a request that is never answered.
-pub(super) const NEVER: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const NEVER: Duration = Duration::from_secs(24 * 3600);
 
 /// A registry that answers from a script, in order, then never; it records when
 /// each request came and what it asked for.
 #[derive(Clone)]
-pub(super) struct Script {
+pub(crate) struct Script {
     answers: Arc<Mutex<VecDeque<Answer>>>,
     seen: Arc<Mutex<Vec<(Instant, String)>>>,
 }
 
 impl Script {
-    pub(super) fn new(answers: Vec<Answer>) -> Script {
+    pub(crate) fn new(answers: Vec<Answer>) -> Script {
         Script {
             answers: Arc::new(Mutex::new(answers.into())),
             seen: Arc::default(),
         }
     }
 
-    pub(super) fn transport(&self) -> FakeTransport {
+    pub(crate) fn transport(&self) -> FakeTransport {
         let script = self.clone();
         FakeTransport::delayed(move |request: &HttpRequest| {
             let target = request
@@ -52,7 +52,7 @@ impl Script {
         })
     }
 
-    pub(super) fn targets(&self) -> Vec<String> {
+    pub(crate) fn targets(&self) -> Vec<String> {
         self.seen
             .lock()
             .expect("lock")
@@ -61,7 +61,7 @@ impl Script {
             .collect()
     }
 
-    pub(super) fn times(&self) -> Vec<Instant> {
+    pub(crate) fn times(&self) -> Vec<Instant> {
         self.seen
             .lock()
             .expect("lock")
@@ -72,15 +72,15 @@ impl Script {
 }
 
 /// `value` as a `200` JSON answer, at once.
-pub(super) fn json_answer(value: &impl serde::Serialize) -> Answer {
+pub(crate) fn json_answer(value: &impl serde::Serialize) -> Answer {
     now(json(200, value))
 }
 
-pub(super) fn now(response: HttpResponse) -> Answer {
+pub(crate) fn now(response: HttpResponse) -> Answer {
     (Duration::ZERO, Ok(response))
 }
 
-pub(super) fn list(epoch: u64, revision: u64, addrs: &[&str]) -> Answer {
+pub(crate) fn list(epoch: u64, revision: u64, addrs: &[&str]) -> Answer {
     now(json(
         200,
         &InstanceList {
@@ -93,7 +93,7 @@ pub(super) fn list(epoch: u64, revision: u64, addrs: &[&str]) -> Answer {
     ))
 }
 
-pub(super) fn batch(epoch: u64, revision: u64, events: &[(u64, ChangeKind, &str)]) -> Answer {
+pub(crate) fn batch(epoch: u64, revision: u64, events: &[(u64, ChangeKind, &str)]) -> Answer {
     now(json(
         200,
         &ChangeBatch {
@@ -112,7 +112,7 @@ pub(super) fn batch(epoch: u64, revision: u64, events: &[(u64, ChangeKind, &str)
     ))
 }
 
-pub(super) fn status(code: u16) -> Answer {
+pub(crate) fn status(code: u16) -> Answer {
     let body = ErrorBody {
         error: format!("status {code}"),
     };
@@ -120,7 +120,7 @@ pub(super) fn status(code: u16) -> Answer {
 }
 
 /// Options with a fixed seed, so runs replay.
-pub(super) fn options() -> WatchOptions {
+pub(crate) fn options() -> WatchOptions {
     WatchOptions {
         rng_seed: Some(3),
         ..WatchOptions::default()

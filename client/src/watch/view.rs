@@ -24,8 +24,10 @@ impl ServiceView {
     }
 
     /// Applies `event` and returns what it changed, oldest first. A `Reset` to the
-    /// same list changes nothing; `Unchanged` and `Failed` change nothing (after a
-    /// `Failed` the view is stale until the stream recovers). Changes at or below the view's revision are skipped.
+    /// same list changes nothing; `Unchanged` changes no instance (it moves the
+    /// version on, within the same epoch) and `Failed` nothing (after a `Failed`
+    /// the view is stale until the stream recovers). Changes at or below the
+    /// view's revision are skipped.
     pub fn apply(&mut self, event: &WatchEvent) -> Vec<ChangeEvent> {
         match event {
             WatchEvent::Reset(list) => {
@@ -80,7 +82,15 @@ impl ServiceView {
                 });
                 fresh
             }
-            WatchEvent::Unchanged(_) | WatchEvent::Failed { .. } => Vec::new(),
+            WatchEvent::Unchanged(version) => {
+                // Same instances, maybe a new version: the end of a warm-up is a
+                // new revision with no event.
+                if self.version.is_some_and(|v| v.epoch == version.epoch) {
+                    self.version = Some(*version);
+                }
+                Vec::new()
+            }
+            WatchEvent::Failed { .. } => Vec::new(),
         }
     }
 
@@ -194,5 +204,38 @@ mod tests {
         assert_eq!(addrs, ["b:1"]);
         assert_eq!(view.version().map(|v| v.revision), Some(6));
         assert!(view.apply(&batch).is_empty(), "a repeat changes nothing");
+    }
+
+    #[test]
+    fn unchanged_moves_the_version_on_within_its_epoch() {
+        let mut view = ServiceView::new();
+        let at = |epoch, revision, warming| ListVersion {
+            epoch,
+            revision,
+            warming,
+        };
+        assert!(
+            view.apply(&WatchEvent::Unchanged(at(1, 3, false)))
+                .is_empty()
+        );
+        assert_eq!(view.version(), None, "nothing to move before a list");
+        let mut warming = list(1, 3, &[("a:1", 1)]);
+        if let WatchEvent::Reset(list) = &mut warming {
+            list.warming = true;
+        }
+        view.apply(&warming);
+        // The warm-up ends: a new revision, no event.
+        assert!(
+            view.apply(&WatchEvent::Unchanged(at(1, 4, false)))
+                .is_empty()
+        );
+        assert_eq!(view.version(), Some(at(1, 4, false)));
+        view.apply(&WatchEvent::Unchanged(at(2, 1, false)));
+        assert_eq!(
+            view.version(),
+            Some(at(1, 4, false)),
+            "another run: a Reset's"
+        );
+        assert_eq!(view.len(), 1);
     }
 }

@@ -1,6 +1,6 @@
-//! The command-line client: `rollcall list`, `register` and `deregister`, one file
-//! per command, on [`rollcall_client`] over the JSON API. `main.rs` parses the
-//! arguments and calls the command's `run`.
+//! The command-line client: `rollcall list`, `register`, `deregister` and `watch`,
+//! one file per command, on [`rollcall_client`] over the JSON API. `main.rs` parses
+//! the arguments and calls the command's `run`.
 //!
 //! Every command takes `--registry URL` (env `ROLLCALL_REGISTRY`). Output meant
 //! for people and scripts goes to stdout; a failure is one line on stderr and a
@@ -11,6 +11,7 @@ pub mod list;
 pub mod register;
 pub mod serve;
 pub mod signals;
+pub mod watch;
 
 mod error;
 mod format;
