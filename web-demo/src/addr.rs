@@ -169,7 +169,11 @@ mod tests {
         let once = sorted(&odd);
         let mut reversed = odd;
         reversed.reverse();
-        assert_eq!(sorted(&reversed), once, "the order does not depend on input");
+        assert_eq!(
+            sorted(&reversed),
+            once,
+            "the order does not depend on input"
+        );
         assert!(
             once.iter().position(|a| a == "0099") < once.iter().position(|a| a == "99"),
             "equal numbers tie-break on their text: {once:?}"

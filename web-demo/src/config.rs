@@ -179,7 +179,10 @@ mod tests {
             urls(&["http://a:1", "https://b:2"])
         );
         assert_eq!(
-            registry_urls("?registry=http%3A%2F%2Fa%3A1%2Chttp%3A%2F%2Fb%3A2", "http://o"),
+            registry_urls(
+                "?registry=http%3A%2F%2Fa%3A1%2Chttp%3A%2F%2Fb%3A2",
+                "http://o"
+            ),
             urls(&["http://a:1", "http://b:2"])
         );
         assert!(parse_registries(" , ").is_err());
@@ -220,7 +223,10 @@ mod tests {
 
     #[test]
     fn query_round_trips() {
-        let registries = vec!["http://127.0.0.1:9999/a b&c".to_owned(), "http://h:2".to_owned()];
+        let registries = vec![
+            "http://127.0.0.1:9999/a b&c".to_owned(),
+            "http://h:2".to_owned(),
+        ];
         let q = query_for(Some(&registries), "zone=eu-1 10.0.");
         assert_eq!(
             q,

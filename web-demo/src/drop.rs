@@ -57,10 +57,8 @@ impl CountHistory {
             .max()?;
         let lost = peak.saturating_sub(current);
         // Counts are far below 2^52: the conversions are exact.
-        (lost > 0 && lost as f64 >= peak as f64 * DROP_FRACTION).then_some(Drop {
-            peak,
-            now: current,
-        })
+        (lost > 0 && lost as f64 >= peak as f64 * DROP_FRACTION)
+            .then_some(Drop { peak, now: current })
     }
 
     /// Drops samples that ended before `start`, keeping the one current at it.
@@ -86,10 +84,7 @@ mod tests {
         h.record(6_000.0, 60);
         assert_eq!(h.drop_at(6_000.0), Some(Drop { peak: 100, now: 60 }));
         // The peak was current until 1 s; it leaves the window a minute later.
-        assert_eq!(
-            h.drop_at(60_999.0),
-            Some(Drop { peak: 100, now: 60 })
-        );
+        assert_eq!(h.drop_at(60_999.0), Some(Drop { peak: 100, now: 60 }));
         assert_eq!(h.drop_at(61_001.0), Some(Drop { peak: 99, now: 60 }));
         assert_eq!(h.drop_at(66_001.0), None, "stable for a minute");
     }

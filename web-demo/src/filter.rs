@@ -78,10 +78,12 @@ impl Filter {
             .iter()
             .all(|w| name_lower.contains(w.as_str()) || addr_lower.contains(w.as_str()))
             && self.pairs.iter().all(|pair| {
-                metadata.get(&pair.key).is_some_and(|value| match &pair.value {
-                    ValueMatch::Exactly(wanted) => value == wanted,
-                    ValueMatch::StartsWith(prefix) => value.starts_with(prefix.as_str()),
-                })
+                metadata
+                    .get(&pair.key)
+                    .is_some_and(|value| match &pair.value {
+                        ValueMatch::Exactly(wanted) => value == wanted,
+                        ValueMatch::StartsWith(prefix) => value.starts_with(prefix.as_str()),
+                    })
             })
     }
 }

@@ -14,7 +14,8 @@
 //! - [`overview`]: a service's line and its instances' order under the filter and
 //!   the sort; [`filter`]: the filter box; [`addr`]: IP-aware address order;
 //!   [`drop`]: when a service lost many instances at once.
-//! - [`window`]: which rows of a long table to render.
+//! - [`window`]: which rows of a long table to render; [`jobs`]: the fetches, a
+//!   few at a time.
 //! - [`status`]: how the page stands with the registry.
 //! - [`call`]: the call panel's form, checked into a request, and its outcome.
 //! - [`render`]: all of it to HTML strings, everything escaped.
@@ -33,6 +34,7 @@ pub mod escape;
 pub mod filter;
 pub mod fleet;
 pub mod format;
+pub mod jobs;
 pub mod overview;
 pub mod render;
 pub mod status;

@@ -64,7 +64,11 @@ pub fn summarize(service: &ServiceState, filter: &Filter, group_key: &str) -> Su
         if whole || matches(service, instance, filter) {
             matching += 1;
             if !group_key.is_empty() {
-                let value = instance.instance.metadata.get(group_key).map(String::as_str);
+                let value = instance
+                    .instance
+                    .metadata
+                    .get(group_key)
+                    .map(String::as_str);
                 *groups.entry(value).or_default() += 1;
             }
         }

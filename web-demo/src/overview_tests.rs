@@ -66,7 +66,11 @@ fn rows() -> Fleet {
 }
 
 fn order(fleet: &Fleet, filter: &str, sort: SortBy) -> Vec<String> {
-    ordered(fleet.service("pay").expect("pay"), &Filter::parse(filter), sort)
+    ordered(
+        fleet.service("pay").expect("pay"),
+        &Filter::parse(filter),
+        sort,
+    )
 }
 
 #[test]
@@ -96,16 +100,27 @@ fn each_sort_orders_as_documented() {
 fn the_filter_narrows_rows_and_counts() {
     let f = rows();
     let pay = f.service("pay").expect("pay");
-    assert_eq!(order(&f, "zone=eu-1", SortBy::Address), ["10.0.9.1:80", "10.0.10.1:80"]);
+    assert_eq!(
+        order(&f, "zone=eu-1", SortBy::Address),
+        ["10.0.9.1:80", "10.0.10.1:80"]
+    );
     assert_eq!(order(&f, "10.0.1", SortBy::Address), ["10.0.10.1:80"]);
-    assert_eq!(order(&f, "PAY", SortBy::Address).len(), 4, "the service's name takes it whole");
+    assert_eq!(
+        order(&f, "PAY", SortBy::Address).len(),
+        4,
+        "the service's name takes it whole"
+    );
 
     let all = summarize(pay, &Filter::default(), "zone");
     assert!(all.shown);
     assert_eq!(all.matching, 4);
     assert_eq!(
         all.groups,
-        [(Some("eu-1".to_owned()), 2), (None, 1), (Some("us-1".to_owned()), 1)]
+        [
+            (Some("eu-1".to_owned()), 2),
+            (None, 1),
+            (Some("us-1".to_owned()), 1)
+        ]
     );
     let eu = summarize(pay, &Filter::parse("zone=eu-1"), "zone");
     assert_eq!((eu.shown, eu.matching), (true, 2));

@@ -16,7 +16,12 @@ pub const OVERSCAN_ROWS: usize = 5;
 
 /// The rows to render of a list of `len` rows of `row_height` pixels, scrolled to
 /// `scroll_top` in a view `view_height` pixels tall.
-pub fn rows_to_render(scroll_top: f64, view_height: f64, row_height: f64, len: usize) -> Range<usize> {
+pub fn rows_to_render(
+    scroll_top: f64,
+    view_height: f64,
+    row_height: f64,
+    len: usize,
+) -> Range<usize> {
     if len == 0 || row_height.is_nan() || row_height <= 0.0 {
         return 0..0;
     }
@@ -52,7 +57,10 @@ mod tests {
     fn renders_the_view_and_a_margin() {
         assert_eq!(rows_to_render(0.0, 450.0, 30.0, 10_000), 0..20);
         assert_eq!(rows_to_render(3_000.0, 450.0, 30.0, 10_000), 95..120);
-        assert_eq!(rows_to_render(299_550.0, 450.0, 30.0, 10_000), 9_980..10_000);
+        assert_eq!(
+            rows_to_render(299_550.0, 450.0, 30.0, 10_000),
+            9_980..10_000
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-pub use service::{InstanceState, LeaseStamp, ServiceState};
+pub use service::{
+    InstanceState, LEASE_REREAD_MAX_MS, LEASE_REREAD_MIN_MS, LeaseStamp, ServiceState,
+};
 
 use std::collections::BTreeMap;
 
@@ -124,7 +126,16 @@ impl Fleet {
         self.services.get(name)?.next_fetch()
     }
 
-    /// Replaces a service's instances with its list; answers what changed.
+    /// Makes `name` list again: its change feed could not go on from what is held.
+    pub fn relist(&mut self, name: &str) {
+        if let Some(service) = self.services.get_mut(name) {
+            service.forget_version();
+        }
+    }
+
+    /// Replaces a service's instances with its list; answers what changed (an
+    /// instance's `changed_at` says whether to show it as a change: the first load
+    /// of what was there before the page is not one).
     pub fn apply_list(&mut self, list: InstanceList, now_ms: f64) -> Changes {
         match self.services.get_mut(&list.service) {
             Some(service) => service.apply_list(list, now_ms),

@@ -8,6 +8,13 @@ use super::{Changes, Fetch, RowChange};
 use crate::addr::AddrKey;
 use crate::drop::{CountHistory, Drop};
 
+/// Shortest time between two reads of a service's leases while it is on screen.
+pub const LEASE_REREAD_MIN_MS: f64 = 1_000.0;
+
+/// Longest time the leases of a service on screen go unread: heartbeats are not
+/// watched, so a heartbeat age shown may be this much too old.
+pub const LEASE_REREAD_MAX_MS: f64 = 30_000.0;
+
 /// A service: what the index says of it, and the instances fetched.
 #[derive(Debug)]
 pub struct ServiceState {
@@ -63,7 +70,7 @@ impl LeaseStamp {
         LeaseStamp {
             beat_at: at_ms,
             // TTLs are far below 2^52 ms: exact.
-            expires_at: (ttl_ms > 0).then(|| at_ms + ttl_ms as f64),
+            expires_at: (ttl_ms > 0).then_some(at_ms + ttl_ms as f64),
         }
     }
 }
@@ -125,6 +132,22 @@ impl ServiceState {
             .map(|i| i.instance.ttl_ms)
             .filter(|ttl| *ttl > 0)
             .min()
+    }
+
+    /// Whether the leases shown are due to be read again at `now_ms`: never read,
+    /// or older than a tenth of the shortest TTL of its instances (so a heartbeat
+    /// age is never off by more than a tenth of a lease), within
+    /// [`LEASE_REREAD_MIN_MS`] and [`LEASE_REREAD_MAX_MS`]. Only asked of services
+    /// unfolded on screen: no other service's leases are ever read.
+    pub fn leases_due(&self, now_ms: f64) -> bool {
+        let Some(read_at) = self.leases_read_at else {
+            return true;
+        };
+        let every = self.shortest_ttl_ms().map_or(LEASE_REREAD_MAX_MS, |ttl| {
+            // TTLs are far below 2^52 ms: exact.
+            (ttl as f64 / 10.0).clamp(LEASE_REREAD_MIN_MS, LEASE_REREAD_MAX_MS)
+        });
+        now_ms - read_at >= every
     }
 
     pub(super) fn forget_version(&mut self) {

@@ -57,7 +57,11 @@ fn the_index_says_what_to_fetch_and_lists_come_in_quietly() {
     assert_eq!(update.added, ["a", "b"]);
     assert_eq!(update.behind, ["a", "b"]);
     assert_eq!(fleet.next_fetch("a"), Some(Fetch::List));
-    assert_eq!(fleet.totals(), (2, 3), "counted from the index until fetched");
+    assert_eq!(
+        fleet.totals(),
+        (2, 3),
+        "counted from the index until fetched"
+    );
 
     let changes = fleet.apply_list(list("a", 7, 3, &["h:1", "h:2"]), 10.0);
     assert_eq!(changes.len(), 2);
@@ -119,7 +123,10 @@ fn moved_services_catch_up_from_the_change_feed() {
         "a registration is a fresh lease"
     );
     assert_eq!(fleet.next_fetch("a"), None);
-    assert!(fleet.apply_changes("a", &batch, 300.0).is_empty(), "a repeat changes nothing");
+    assert!(
+        fleet.apply_changes("a", &batch, 300.0).is_empty(),
+        "a repeat changes nothing"
+    );
 }
 
 #[test]
@@ -170,7 +177,12 @@ fn an_older_list_than_held_changes_nothing() {
     assert!(fleet.apply_list(list("a", 7, 4, &[]), 10.0).is_empty());
     assert_eq!(addrs(&fleet, "a"), ["h:1"]);
     // An index behind the list just fetched does not ask for it again.
-    assert!(fleet.apply_index(&index(7, &[("a", 4, 1)]), 20.0).behind.is_empty());
+    assert!(
+        fleet
+            .apply_index(&index(7, &[("a", 4, 1)]), 20.0)
+            .behind
+            .is_empty()
+    );
 }
 
 #[test]
@@ -212,4 +224,42 @@ fn a_sharp_drop_is_seen() {
     fleet.apply_list(list("a", 7, 2, &all[..4]), 1_000.0);
     let drop = fleet.service("a").and_then(|a| a.drop_at(1_000.0));
     assert_eq!(drop, Some(crate::drop::Drop { peak: 8, now: 4 }));
+}
+
+#[test]
+fn leases_on_screen_are_read_again_after_a_tenth_of_the_ttl() {
+    let mut fleet = Fleet::default();
+    fleet.apply_index(&index(7, &[("a", 1, 1)]), 0.0);
+    let mut short = list("a", 7, 1, &["h:1", "h:2"]);
+    short.instances[0].ttl_ms = 20_000;
+    short.instances[1].ttl_ms = 600_000;
+    fleet.apply_list(short, 0.0);
+    assert!(fleet.service("a").expect("a").leases_due(0.0), "never read");
+    let leases = LeaseList {
+        service: "a".to_owned(),
+        revision: 1,
+        leases: Vec::new(),
+    };
+    fleet.apply_leases(&leases, 1_000.0);
+    let a = fleet.service("a").expect("a");
+    assert!(!a.leases_due(2_999.0));
+    assert!(a.leases_due(3_000.0), "a tenth of the shortest TTL, 20 s");
+    fleet.relist("a");
+    assert_eq!(fleet.next_fetch("a"), Some(Fetch::List));
+}
+
+#[test]
+fn leases_of_long_or_endless_ttls_are_read_at_most_every_half_minute() {
+    let mut fleet = Fleet::default();
+    fleet.apply_index(&index(7, &[("a", 1, 1)]), 0.0);
+    fleet.apply_list(list("a", 7, 1, &["h:1"]), 0.0); // TTL 0: never expires
+    let leases = LeaseList {
+        service: "a".to_owned(),
+        revision: 1,
+        leases: Vec::new(),
+    };
+    fleet.apply_leases(&leases, 0.0);
+    let a = fleet.service("a").expect("a");
+    assert!(!a.leases_due(LEASE_REREAD_MAX_MS - 1.0));
+    assert!(a.leases_due(LEASE_REREAD_MAX_MS));
 }

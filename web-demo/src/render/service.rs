@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use crate::drop::Drop;
 use crate::escape::html;
-use crate::format::{count, duration_ms, thousands};
 use crate::fleet::{InstanceState, LeaseStamp};
+use crate::format::{count, duration_ms, thousands};
 use crate::overview::Summary;
 
 /// Values of the chosen metadata key shown on a service's line; the rest are

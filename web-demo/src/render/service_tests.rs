@@ -92,7 +92,10 @@ fn a_service_line_counts_by_the_chosen_key() {
         &[(Some("eu-1"), 5_000), (Some("us-1"), 4_999), (None, 1)],
     );
     let out = service_head(&head(&s, "zone"));
-    assert!(out.contains(r#"<h3 class="name">pay&lt;ments&gt;</h3>"#), "{out}");
+    assert!(
+        out.contains(r#"<h3 class="name">pay&lt;ments&gt;</h3>"#),
+        "{out}"
+    );
     assert!(out.contains(r#"<span class="count">10,000 instances</span>"#));
     assert!(out.contains(r#"<span class="value">eu-1</span> 5,000"#));
     assert!(out.contains(r#"<span class="value">no zone</span> 1"#));
@@ -100,7 +103,10 @@ fn a_service_line_counts_by_the_chosen_key() {
     assert!(out.contains("▸"));
     assert!(!out.contains("drop"));
     let out = service_head(&head(&s, " "));
-    assert!(!out.contains(r#"class="group""#), "no key, no counts: {out}");
+    assert!(
+        !out.contains(r#"class="group""#),
+        "no key, no counts: {out}"
+    );
 }
 
 #[test]
@@ -125,7 +131,8 @@ fn a_service_line_says_what_matches_what_dropped_and_when_it_changed() {
 
 #[test]
 fn many_values_are_summed_up() {
-    let groups: Vec<(Option<String>, usize)> = (0..10).map(|i| (Some(format!("z{i}")), 1)).collect();
+    let groups: Vec<(Option<String>, usize)> =
+        (0..10).map(|i| (Some(format!("z{i}")), 1)).collect();
     let s = Summary {
         shown: true,
         matching: 10,
