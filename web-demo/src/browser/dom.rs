@@ -143,15 +143,6 @@ impl Page {
         }
     }
 
-    /// The viewport's height in CSS pixels.
-    pub fn viewport_height(&self) -> f64 {
-        self.window
-            .inner_height()
-            .ok()
-            .and_then(|h| h.as_f64())
-            .unwrap_or(0.0)
-    }
-
     /// Starts timing `name` (a User Timing mark); [`end`](Page::end) measures it.
     pub fn begin(&self, name: &str) {
         if let Some(performance) = &self.performance {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use rollcall_client::rt;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, Event, KeyboardEvent};
+use web_sys::{Element, Event, IntersectionObserver, IntersectionObserverEntry, KeyboardEvent};
 
 use super::App;
 use super::dom::{log_error, wall_ms};
@@ -167,9 +167,7 @@ impl App {
         let now = wall_ms();
         let found = {
             let fleet = self.fleet.borrow();
-            self.list
-                .borrow_mut()
-                .tick(&fleet, now, self.page.viewport_height())
+            self.list.borrow_mut().tick(&fleet, now)
         };
         {
             let mut jobs = self.jobs.borrow_mut();
@@ -198,6 +196,21 @@ impl App {
 
     /// Hooks up folding, scrolling, the filter, the sort and the count-by key.
     pub(super) fn wire_list(self: &Rc<Self>) -> Result<(), JsValue> {
+        // Which tables are on screen, told by the browser as it lays the page
+        // out, so the tick never reads layout. Lives as long as the page.
+        let app = Rc::clone(self);
+        let seen = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            let fleet = app.fleet.borrow();
+            let mut list = app.list.borrow_mut();
+            let now = wall_ms();
+            for entry in entries.iter() {
+                let entry: IntersectionObserverEntry = entry.unchecked_into();
+                list.seen(&entry.target(), entry.is_intersecting(), &fleet, now);
+            }
+        });
+        let observer = IntersectionObserver::new(seen.as_ref().unchecked_ref())?;
+        seen.forget();
+        self.list.borrow_mut().set_observer(observer);
         let app = Rc::clone(self);
         self.page.listen("services", "click", false, move |e| {
             if let Some(name) = head_of(&e) {

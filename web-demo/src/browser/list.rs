@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use wasm_bindgen::JsValue;
-use web_sys::Element;
+use web_sys::{Element, IntersectionObserver};
 
 use super::dom::{Page, time_of_day};
 use super::table::{HIGHLIGHT_MS, Table};
@@ -33,6 +33,8 @@ pub struct ServiceList {
     wrapper: Element,
     empty: Element,
     sections: BTreeMap<String, ServiceDom>,
+    /// Tells which tables are on screen.
+    observer: Option<IntersectionObserver>,
 }
 
 /// One service's section.
@@ -72,11 +74,40 @@ impl ServiceList {
             wrapper,
             empty,
             sections: BTreeMap::new(),
+            observer: None,
         })
+    }
+
+    /// The observer that tells which tables are on screen ([`ServiceList::seen`]).
+    pub fn set_observer(&mut self, observer: IntersectionObserver) {
+        self.observer = Some(observer);
+    }
+
+    /// The observer says whether `scroller` is on screen; a table coming into
+    /// view is counted down at once rather than at the next tick.
+    pub fn seen(&mut self, scroller: &Element, on_screen: bool, fleet: &Fleet, now_ms: f64) {
+        let Some(name) = service_of(scroller) else {
+            return;
+        };
+        let table = self.sections.get_mut(&name).and_then(|d| d.table.as_mut());
+        if let Some(table) = table
+            && table.scroller() == scroller
+        {
+            if on_screen
+                && !table.is_on_screen()
+                && let Some(service) = fleet.service(&name)
+            {
+                table.tick(service, now_ms);
+            }
+            table.set_on_screen(on_screen);
+        }
     }
 
     /// Empties the list (another registry).
     pub fn clear(&mut self) {
+        if let Some(observer) = &self.observer {
+            observer.disconnect();
+        }
         self.wrapper.set_inner_html("");
         self.sections.clear();
     }
@@ -121,6 +152,9 @@ impl ServiceList {
     ) -> Result<(), JsValue> {
         let Some(service) = fleet.service(name) else {
             if let Some(dom) = self.sections.remove(name) {
+                if let Some(table) = dom.table {
+                    table.remove(self.observer.as_ref());
+                }
                 dom.section.remove();
             }
             return Ok(());
@@ -165,7 +199,7 @@ impl ServiceList {
         dom.highlight(service.changed_at, now_ms);
         if open && summary.shown {
             if dom.table.is_none() {
-                let table = Table::new(page)?;
+                let table = Table::new(page, self.observer.as_ref())?;
                 dom.section.append_child(table.root())?;
                 dom.table = Some(table);
             }
@@ -174,7 +208,7 @@ impl ServiceList {
                 table.render(page, service, changed, now_ms)?;
             }
         } else if let Some(table) = dom.table.take() {
-            table.root().remove();
+            table.remove(self.observer.as_ref());
         }
         Ok(())
     }
@@ -203,7 +237,7 @@ impl ServiceList {
 
     /// The once-a-second update: counts down the rows of tables on screen, ends
     /// highlights, and reports leases due and drop marks that changed.
-    pub fn tick(&mut self, fleet: &Fleet, now_ms: f64, viewport_height: f64) -> TickFound {
+    pub fn tick(&mut self, fleet: &Fleet, now_ms: f64) -> TickFound {
         let mut found = TickFound::default();
         for (name, dom) in &mut self.sections {
             let Some(service) = fleet.service(name) else {
@@ -218,7 +252,7 @@ impl ServiceList {
             }
             if let Some(table) = &mut dom.table
                 && dom.shown
-                && table.on_screen(viewport_height)
+                && table.is_on_screen()
             {
                 table.tick(service, now_ms);
                 if service.leases_due(now_ms) {

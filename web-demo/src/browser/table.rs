@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use wasm_bindgen::JsValue;
-use web_sys::Element;
+use web_sys::{Element, IntersectionObserver};
 
 use super::dom::Page;
 use crate::fleet::ServiceState;
@@ -29,6 +29,9 @@ pub struct Table {
     /// The scroller's position, as its last scroll event said (read there, so
     /// rendering never waits on layout).
     scroll_top: f64,
+    /// Whether any of it is in the viewport, as the page's intersection observer
+    /// last said (so the tick reads no layout).
+    on_screen: bool,
 }
 
 /// One rendered row.
@@ -45,8 +48,9 @@ struct Row {
 }
 
 impl Table {
-    /// An empty table, to be put into the service's section.
-    pub fn new(page: &Page) -> Result<Table, JsValue> {
+    /// An empty table, to be put into the service's section; `observer` is told
+    /// to watch whether it is on screen.
+    pub fn new(page: &Page, observer: Option<&IntersectionObserver>) -> Result<Table, JsValue> {
         let root = page.create("div", "instances")?;
         let headings = page.create("div", "row headings")?;
         headings.set_inner_html(INSTANCE_HEADINGS);
@@ -57,6 +61,9 @@ impl Table {
         root.append_child(&headings)?;
         root.append_child(&scroller)?;
         root.append_child(&info)?;
+        if let Some(observer) = observer {
+            observer.observe(&scroller);
+        }
         Ok(Table {
             root,
             scroller,
@@ -65,7 +72,26 @@ impl Table {
             order: Vec::new(),
             rows: HashMap::new(),
             scroll_top: 0.0,
+            on_screen: false,
         })
+    }
+
+    /// Takes the table out of the page (and out of `observer`'s watch).
+    pub fn remove(self, observer: Option<&IntersectionObserver>) {
+        if let Some(observer) = observer {
+            observer.unobserve(&self.scroller);
+        }
+        self.root.remove();
+    }
+
+    /// Whether it is on screen, as last observed.
+    pub fn is_on_screen(&self) -> bool {
+        self.on_screen
+    }
+
+    /// The observer says whether it is on screen.
+    pub fn set_on_screen(&mut self, on_screen: bool) {
+        self.on_screen = on_screen;
     }
 
     pub fn root(&self) -> &Element {
@@ -184,12 +210,6 @@ impl Table {
                 row.el.set_class_name("row instance");
             }
         }
-    }
-
-    /// Whether any of the table is within the viewport (one layout read).
-    pub fn on_screen(&self, viewport_height: f64) -> bool {
-        let rect = self.scroller.get_bounding_client_rect();
-        rect.bottom() > 0.0 && rect.top() < viewport_height
     }
 }
 
