@@ -1,13 +1,14 @@
 //! The dashboard in the browser: watches the registry ([`sync`]), keeps the
 //! service list in the page ([`list`], [`table`]), patches it once per animation
 //! frame with only what changed ([`frame`]), counts leases down once a second,
-//! and runs the call panel ([`calls`]).
+//! takes the list's controls ([`controls`]) and runs the call panel ([`calls`]).
 //!
 //! All state lives in one [`App`] shared by `Rc` between the tasks and the event
 //! handlers. Everything runs on the page's single thread, so `Cell`/`RefCell`
 //! suffice, and no borrow is held across an `.await`.
 
 mod calls;
+mod controls;
 mod dom;
 mod frame;
 mod list;
