@@ -43,6 +43,9 @@ before(async () => {
     'registry-fleet', rollcall, ['--warmup', '0'], dashboardDir, env.ROLLCALL_DASHBOARD_FLAG);
   ctx.registry = registry.child;
   ctx.url = registry.url;
+  ctx.port = registry.port;
+  ctx.start = () => startRegistry('registry-fleet-again', rollcall, ['--warmup', '0'],
+    dashboardDir, env.ROLLCALL_DASHBOARD_FLAG, registry.port);
   if (env.ROLLCALL_DASHBOARD_FLAG) {
     ctx.pageUrl = `${ctx.url}/`;
   } else {
@@ -265,6 +268,17 @@ test('the dashboard at 10,000 instances', async (t) => {
     assert.ok(await page.$('#services .service-list.stale'), 'the list is marked stale');
     assert.equal((await visible(page)).length, 100, 'the last view stays');
     assert.ok(await page.$(row('svc-06', '10.6.0.1:8080')), 'rows stay');
+  });
+
+  await t.test('the registry back (restarted, empty): live again, and the page follows it', async () => {
+    ctx.again = await ctx.start();
+    await page.waitForSelector('#status.live', { timeout: 30_000 });
+    await page.waitForSelector('#services .empty:has-text("No service is registered")',
+      { timeout: UI_TIMEOUT_MS });
+    assert.equal((await visible(page)).length, 0, 'a new epoch: everything listed again');
+    await register(ctx.url, 'svc-06', { addr: '10.6.0.1:8080' });
+    await page.waitForSelector(row('svc-06', '10.6.0.1:8080'), { timeout: UI_TIMEOUT_MS });
+    assert.match(await page.textContent('#status'), /1 instance in 1 service/);
   });
 
   assert.deepEqual(ctx.pageErrors, [], 'no uncaught errors or panics in the page');

@@ -98,10 +98,12 @@ export async function waitForHttp(url, child, timeoutMs = 30_000) {
 /**
  * Starts `rollcall serve` on a free loopback port with `args`, serving
  * `dashboardDir` at / when `dashboardFlag` (the registry's option for it) is set;
- * resolves once it answers, with `{ child, url, port }`.
+ * on `port` if given (a restart); resolves once it answers, with
+ * `{ child, url, port }`.
  */
-export async function startRegistry(name, rollcall, args = [], dashboardDir, dashboardFlag) {
-  const port = await freePort();
+export async function startRegistry(
+  name, rollcall, args = [], dashboardDir, dashboardFlag, port = undefined) {
+  port ??= await freePort();
   const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`, ...args];
   if (dashboardFlag && dashboardDir) serveArgs.push(dashboardFlag, dashboardDir);
   const child = start(name, rollcall, serveArgs);

@@ -126,6 +126,13 @@ impl App {
                 }
                 let failed = match outcome {
                     Ok(()) => false,
+                    // Refused (a service gone between the index and this fetch,
+                    // a token that may not read it): not an outage; the next
+                    // index says what became of it.
+                    Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
+                        super::dom::log_error(&e.to_string().into());
+                        false
+                    }
                     Err(e) => {
                         app.failed(e.to_string());
                         true
