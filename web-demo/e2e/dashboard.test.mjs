@@ -9,6 +9,8 @@
 //   DASHBOARD_DIR=web-demo/dist \
 //   node --test            (in web-demo/e2e, after `npm ci`)
 //
+// (`node --test` runs fleet.test.mjs too: the dashboard at 10,000 instances.)
+//
 // Optional: CHROMIUM (default /usr/bin/chromium); E2E_OUT_DIR for logs and
 // screenshots (default target/e2e); ROLLCALL_DASHBOARD_FLAG, the registry's option
 // that serves a dashboard directory (`--dashboard-dir`): when set, the page is
@@ -16,131 +18,33 @@
 // itself on another loopback port and passes `?registry=` (a cross-origin page).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import {
+  OUT_DIR, freePort, launchChromium, linesFrom, pageErrors, required, serveDirectory, start,
+  startRegistry, stopAll, waitForHttp,
+} from './harness.mjs';
 
 /** TTL the demo servers ask for: short, so an expiry fits in a test. */
 const TTL_MS = 2000;
-/** Longest wait for anything the page should show (refresh is every 1.5 s). */
+/** Longest wait for anything the page should show (changes show within a second). */
 const UI_TIMEOUT_MS = 10_000;
-/** Headless flags that work as root on a closed network. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
-  '--no-first-run', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync',
-];
 
 const env = process.env;
-const OUT_DIR = path.resolve(env.E2E_OUT_DIR ?? path.join(import.meta.dirname, '../../target/e2e'));
-
-function required(name) {
-  const value = env[name];
-  assert.ok(value, `${name} must be set (see the top of ${path.basename(import.meta.filename)})`);
-  return path.resolve(value);
-}
-
-/** Every process this test started, killed in `after` whatever happened. */
-const children = new Set();
-
-/** Starts `bin` with `args`; stderr (logs) goes to OUT_DIR/<name>.log. */
-function start(name, bin, args) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const log = createWriteStream(path.join(OUT_DIR, `${name}.log`));
-  child.stderr.pipe(log);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-/** Resolves with the rest of the first `count` stdout lines starting with `prefix`. */
-function linesFrom(child, prefix, count, timeoutMs = 30_000) {
-  return new Promise((resolve, reject) => {
-    const found = [];
-    const timer = setTimeout(
-      () => reject(new Error(`got ${found.length} of ${count} "${prefix}" lines`)), timeoutMs);
-    child.once('exit', (code) => reject(new Error(`exited (${code}) before printing its address`)));
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith(prefix)) found.push(line.slice(prefix.length).trim());
-      if (found.length === count) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-  });
-}
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort() {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** Waits until `url`, served by `child`, answers 200; fails at once if it exits. */
-async function waitForHttp(url, child, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`the server for ${url} exited (${child.exitCode}): see ${OUT_DIR}`);
-    }
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm', '.css': 'text/css; charset=utf-8',
-};
-
-/** Serves the files directly inside `dir` on a loopback port; returns the server. */
-async function serveDirectory(dir) {
-  const server = createServer(async (req, res) => {
-    const name = path.basename(new URL(req.url, 'http://x').pathname) || 'index.html';
-    try {
-      const body = await readFile(path.join(dir, name));
-      res.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
 
 const ctx = {};
 
 before(async () => {
-  await mkdir(OUT_DIR, { recursive: true });
-  const rollcall = required('ROLLCALL_BIN');
-  const demoServers = required('DEMO_SERVERS_BIN');
-  const dashboardDir = required('DASHBOARD_DIR');
+  const rollcall = required('ROLLCALL_BIN', import.meta.filename);
+  const demoServers = required('DEMO_SERVERS_BIN', import.meta.filename);
+  const dashboardDir = required('DASHBOARD_DIR', import.meta.filename);
+  ctx.browser = await launchChromium();
 
-  const port = await freePort();
-  ctx.registryUrl = `http://127.0.0.1:${port}`;
-  const serveArgs = ['serve', '--listen', `127.0.0.1:${port}`];
-  if (env.ROLLCALL_DASHBOARD_FLAG) serveArgs.push(env.ROLLCALL_DASHBOARD_FLAG, dashboardDir);
-  ctx.registry = start('registry', rollcall, serveArgs);
-  await waitForHttp(`${ctx.registryUrl}/v1/services`, ctx.registry);
-
+  const registry = await startRegistry(
+    'registry', rollcall, [], dashboardDir, env.ROLLCALL_DASHBOARD_FLAG);
+  ctx.registry = registry.child;
+  ctx.registryUrl = registry.url;
   if (env.ROLLCALL_DASHBOARD_FLAG) {
     ctx.pageOrigin = ctx.registryUrl;
     ctx.pageUrl = `${ctx.registryUrl}/`;
@@ -164,23 +68,15 @@ before(async () => {
     linesFrom(ctx.keep, 'serving ', 1), linesFrom(ctx.kill, 'serving ', 1),
   ]);
 
-  ctx.browser = await chromium.launch({
-    executablePath: env.CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
   ctx.page = await ctx.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  ctx.pageErrors = [];
-  ctx.page.on('pageerror', (error) => ctx.pageErrors.push(String(error)));
-  ctx.page.on('console', (message) => {
-    if (message.text().includes('panicked at')) ctx.pageErrors.push(message.text());
-  });
+  ctx.pageErrors = pageErrors(ctx.page);
   await ctx.page.goto(ctx.pageUrl);
 });
 
 after(async () => {
   await ctx.browser?.close();
   ctx.static?.close();
-  for (const child of children) child.kill('SIGKILL');
+  stopAll();
 });
 
 const instance = (addr) => `#services .instance[data-addr="${addr}"]`;

@@ -1,6 +1,11 @@
-//! Which registry the page talks to: `?registry=<url>` in the page's address, else
-//! the page's own origin (the registry serves the dashboard at `/`); and the token
-//! it sends, if the registry wants one.
+//! What the page's address and fields say: which registry to talk to
+//! (`?registry=<url>` in the page's address, else the page's own origin, where the
+//! registry serves the dashboard at `/`), the filter (`?q=`), and the token it
+//! sends, if the registry wants one.
+//!
+//! The registry field takes a comma-separated list of base URLs (a registry run as
+//! several frontends); the page talks to the first for now, and keeps the whole
+//! list ([`registry_urls`], [`parse_registries`]) for a client that takes them all.
 //!
 //! A registry on another origin works too, provided it answers CORS (rollcall's does;
 //! to send a token from another origin, the page's origin must be one of the
@@ -37,18 +42,41 @@ pub fn token_from_field(text: &str) -> Result<Option<Token>, String> {
     Token::new(text).map(Some).map_err(|e| e.to_string())
 }
 
-/// The registry's base URL for a page at `origin` whose query string is `search`
-/// (`location.search`, with or without its leading `?`).
-pub fn registry_url(search: &str, origin: &str) -> Result<String, String> {
+/// The query parameter that holds the filter.
+pub const FILTER_PARAM: &str = "q";
+
+/// The registries' base URLs for a page at `origin` whose query string is `search`
+/// (`location.search`, with or without its leading `?`): `?registry=` if given
+/// (one URL or a comma-separated list), else the page's origin.
+pub fn registry_urls(search: &str, origin: &str) -> Result<Vec<String>, String> {
     match query_param(search, REGISTRY_PARAM) {
-        Some(value) if !value.trim().is_empty() => normalize(&value),
-        _ => normalize(origin).map_err(|_| {
+        Some(value) if !value.trim().is_empty() => parse_registries(&value),
+        _ => normalize(origin).map(|url| vec![url]).map_err(|_| {
             format!(
                 "the page's origin {origin:?} is not a registry: \
                  open the dashboard from the registry, or add ?{REGISTRY_PARAM}=<url>"
             )
         }),
     }
+}
+
+/// The registry field: one base URL or several, comma-separated, each checked
+/// ([`normalize`]); blanks between commas are skipped. At least one.
+pub fn parse_registries(text: &str) -> Result<Vec<String>, String> {
+    let urls = text
+        .split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(normalize)
+        .collect::<Result<Vec<String>, String>>()?;
+    if urls.is_empty() {
+        return Err("no registry URL given".to_owned());
+    }
+    Ok(urls)
+}
+
+/// The filter given as `?q=` (empty if none).
+pub fn filter_param(search: &str) -> String {
+    query_param(search, FILTER_PARAM).unwrap_or_default()
 }
 
 /// Checks a registry base URL and puts it in the form the client joins paths to:
@@ -71,13 +99,29 @@ pub fn normalize(url: &str) -> Result<String, String> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
-/// The query string (with its `?`) that names `registry`, for the address bar, so a
-/// reload or a shared link keeps the registry chosen in the page.
-pub fn query_for(registry: &str) -> String {
-    format!(
-        "?{REGISTRY_PARAM}={}",
-        utf8_percent_encode(registry, QUERY_VALUE)
-    )
+/// The query string for the address bar: the registries (`None`: the page's
+/// origin, left out) and the filter (left out when blank), so a reload or a shared
+/// link shows the same view. Empty when there is nothing to say.
+pub fn query_for(registries: Option<&[String]>, filter: &str) -> String {
+    let mut pairs = Vec::new();
+    if let Some(registries) = registries {
+        let value = registries.join(",");
+        pairs.push(format!(
+            "{REGISTRY_PARAM}={}",
+            utf8_percent_encode(&value, QUERY_VALUE)
+        ));
+    }
+    if !filter.trim().is_empty() {
+        pairs.push(format!(
+            "{FILTER_PARAM}={}",
+            utf8_percent_encode(filter, QUERY_VALUE)
+        ));
+    }
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
 }
 
 /// The decoded value of the first `name=value` pair of `search`.
@@ -97,31 +141,53 @@ fn query_param(search: &str, name: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn urls(list: &[&str]) -> Result<Vec<String>, String> {
+        Ok(list.iter().map(|u| (*u).to_owned()).collect())
+    }
+
     #[test]
     fn query_parameter_wins_over_origin() {
         let search = "?x=1&registry=http%3A%2F%2F127.0.0.1%3A9999%2F";
         assert_eq!(
-            registry_url(search, "http://page.example"),
-            Ok("http://127.0.0.1:9999".to_owned())
+            registry_urls(search, "http://page.example"),
+            urls(&["http://127.0.0.1:9999"])
         );
         assert_eq!(
-            registry_url("registry=http://h:1", "http://o"),
-            Ok("http://h:1".to_owned())
+            registry_urls("registry=http://h:1", "http://o"),
+            urls(&["http://h:1"])
         );
     }
 
     #[test]
     fn falls_back_to_the_page_origin() {
         assert_eq!(
-            registry_url("", "http://127.0.0.1:9999"),
-            Ok("http://127.0.0.1:9999".to_owned())
+            registry_urls("", "http://127.0.0.1:9999"),
+            urls(&["http://127.0.0.1:9999"])
         );
         assert_eq!(
-            registry_url("?registry=", "https://r.example"),
-            Ok("https://r.example".to_owned())
+            registry_urls("?registry=", "https://r.example"),
+            urls(&["https://r.example"])
         );
         // A page opened from a file has the origin "null".
-        assert!(registry_url("", "null").is_err());
+        assert!(registry_urls("", "null").is_err());
+    }
+
+    #[test]
+    fn several_registries_are_a_comma_separated_list() {
+        assert_eq!(
+            parse_registries(" http://a:1/ , ,https://b:2"),
+            urls(&["http://a:1", "https://b:2"])
+        );
+        assert_eq!(
+            registry_urls(
+                "?registry=http%3A%2F%2Fa%3A1%2Chttp%3A%2F%2Fb%3A2",
+                "http://o"
+            ),
+            urls(&["http://a:1", "http://b:2"])
+        );
+        assert!(parse_registries(" , ").is_err());
+        let bad = parse_registries("http://a:1,b:2").expect_err("one bad URL");
+        assert!(bad.contains("\"b:2\""), "{bad}");
     }
 
     #[test]
@@ -157,9 +223,24 @@ mod tests {
 
     #[test]
     fn query_round_trips() {
-        let url = "http://127.0.0.1:9999/a b&c";
-        let q = query_for(url);
-        assert_eq!(q, "?registry=http%3A%2F%2F127.0.0.1%3A9999%2Fa%20b%26c");
-        assert_eq!(query_param(&q, REGISTRY_PARAM).as_deref(), Some(url));
+        let registries = vec![
+            "http://127.0.0.1:9999/a b&c".to_owned(),
+            "http://h:2".to_owned(),
+        ];
+        let q = query_for(Some(&registries), "zone=eu-1 10.0.");
+        assert_eq!(
+            q,
+            "?registry=http%3A%2F%2F127.0.0.1%3A9999%2Fa%20b%26c%2Chttp%3A%2F%2Fh%3A2\
+             &q=zone%3Deu-1%2010.0."
+        );
+        assert_eq!(
+            query_param(&q, REGISTRY_PARAM).as_deref(),
+            Some("http://127.0.0.1:9999/a b&c,http://h:2")
+        );
+        assert_eq!(filter_param(&q), "zone=eu-1 10.0.");
+        assert_eq!(filter_param("?q=a+b"), "a b");
+        assert_eq!(filter_param(""), "");
+        assert_eq!(query_for(None, "  "), "");
+        assert_eq!(query_for(None, "pay"), "?q=pay");
     }
 }

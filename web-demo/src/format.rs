@@ -31,13 +31,26 @@ pub fn latency_ms(ms: f64) -> String {
     }
 }
 
-/// `1 instance`, `2 instances`.
+/// `1 instance`, `2 instances`, `10,000 instances`.
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
-        format!("{n} {noun}s")
+        format!("{} {noun}s", thousands(n))
     }
+}
+
+/// `10000` as `10,000`: fleet-sized counts read at a glance.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -66,5 +79,14 @@ mod tests {
     fn plurals() {
         assert_eq!(count(0, "service"), "0 services");
         assert_eq!(count(1, "instance"), "1 instance");
+        assert_eq!(count(10_000, "instance"), "10,000 instances");
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

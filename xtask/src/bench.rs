@@ -3,17 +3,26 @@
 //! library directly; this only starts it, after building the Go long-poll peer
 //! (the team's `shared/peers/longpoll-go`, beside the workspace) when Go is
 //! installed, so the watch fan-out is measured against it in the same run.
+//!
+//! `cargo xtask bench --dashboard [--seconds N]` runs the dashboard's browser
+//! benchmark instead ([`web::dashboard_bench`]).
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::cmd;
+use crate::{cmd, web};
 
 /// Where the peer's source sits, relative to the workspace root.
 const PEER_SOURCE: &str = "../shared/peers/longpoll-go";
 
 /// Runs `cargo bench -p rollcall-server --bench load -- ARGS..`.
 pub fn bench(args: &[String]) -> Result<(), String> {
+    if let Some((_, rest)) = args
+        .split_first()
+        .filter(|(first, _)| *first == "--dashboard")
+    {
+        return web::dashboard_bench(&cmd::workspace_root(), rest);
+    }
     let mut command = cmd::cargo([
         "bench",
         "--package",

@@ -7,6 +7,8 @@
 //!   the turmoil simulations, the browser tests.
 //! - `cargo xtask bench [ARGS..]`: the load benchmark in release mode
 //!   (`server/benches/load/`); `ARGS` go to it (`--duration 5`).
+//!   `cargo xtask bench --dashboard [--seconds N]`: the dashboard's browser
+//!   benchmark at 10,000 instances (`web-demo/e2e/bench.mjs`).
 //!
 //! Std only: the tool builds in seconds and needs nothing beyond the toolchain.
 
@@ -31,6 +33,8 @@ commands:
                          fmt --check, clippy -D warnings, tests, simulations,
                          browser tests
   bench [ARGS..]        the load benchmark (release), ARGS passed to it
+  bench --dashboard [--seconds N]
+                         the dashboard in Chromium at 10,000 instances
 ";
 
 fn main() -> ExitCode {

@@ -9,8 +9,11 @@
 //!   cp web-demo/static/* web-demo/dist/
 //!   ```
 //! - [`browser_tests`]: `client/tests/browser.rs` in Chromium (wasm-bindgen-test)
-//!   against a live registry and demo servers, then the dashboard's end-to-end test
-//!   (`web-demo/e2e`, node's test runner with playwright-core).
+//!   against a live registry and demo servers, then the dashboard's end-to-end
+//!   tests (`web-demo/e2e`, node's test runner with playwright-core): the demo
+//!   flow, and the page at 10,000 instances.
+//! - [`dashboard_bench`]: `cargo xtask bench --dashboard`, the dashboard's browser
+//!   benchmark (`web-demo/e2e/bench.mjs`) against a release registry.
 //!
 //! Every process started here listens on loopback only and is killed when the step
 //! that started it ends, failed or not.
@@ -31,6 +34,9 @@ const STATIC_DIR: &str = "web-demo/static";
 
 /// The end-to-end test's npm package.
 const E2E_DIR: &str = "web-demo/e2e";
+
+/// The benchmark script, in `E2E_DIR`.
+const BENCH_SCRIPT: &str = "bench.mjs";
 
 /// The option of `rollcall serve` that serves the dashboard from a directory.
 const DASHBOARD_FLAG: &str = "--dashboard-dir";
@@ -146,10 +152,7 @@ fn dashboard_end_to_end(
     dist: &Path,
     logs: &Path,
 ) -> Result<(), String> {
-    let e2e = root.join(E2E_DIR);
-    run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&e2e))?;
+    let e2e = npm_ci(root)?;
     let mut test = Command::new("node");
     // The registry serves the page itself: the test opens it from there.
     test.env("ROLLCALL_DASHBOARD_FLAG", DASHBOARD_FLAG);
@@ -161,6 +164,55 @@ fn dashboard_end_to_end(
         .env("CHROMIUM", CHROMIUM)
         .env("E2E_OUT_DIR", logs);
     run(&mut test).map_err(|e| format!("{e}\n(logs and screenshots in {})", logs.display()))
+}
+
+/// `cargo xtask bench --dashboard [--seconds N]`: builds the bundle and a release
+/// registry, then runs `web-demo/e2e/bench.mjs` in Chromium (10,000 instances in
+/// 100 services, one registration and one deregistration a second for N seconds,
+/// 20 by default). It prints its figures and writes them to
+/// `target/e2e/dashboard-bench.json`.
+pub fn dashboard_bench(root: &Path, args: &[String]) -> Result<(), String> {
+    let seconds = match args {
+        [] => None,
+        [flag, n] if flag == "--seconds" && n.parse::<u32>().is_ok_and(|n| n > 0) => Some(n),
+        _ => return Err("bench --dashboard: takes only --seconds N (N > 0)".to_owned()),
+    };
+    setup::ensure(&[], setup::TEST_PACKAGES)?;
+    let dist = build_dashboard(root)?;
+    run(&mut cmd::cargo([
+        "build",
+        "--release",
+        "-p",
+        "rollcall-server",
+        "--bin",
+        "rollcall",
+    ]))?;
+    let rollcall = target_dir(root).join("release").join("rollcall");
+    let out = target_dir(root).join("e2e");
+    fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let e2e = npm_ci(root)?;
+    let mut bench = Command::new("node");
+    bench
+        .arg(BENCH_SCRIPT)
+        .current_dir(&e2e)
+        .env("ROLLCALL_BIN", &rollcall)
+        .env("DASHBOARD_DIR", &dist)
+        .env("ROLLCALL_DASHBOARD_FLAG", DASHBOARD_FLAG)
+        .env("CHROMIUM", CHROMIUM)
+        .env("E2E_OUT_DIR", &out);
+    if let Some(seconds) = seconds {
+        bench.env("BENCH_SECONDS", seconds);
+    }
+    run(&mut bench)
+}
+
+/// `npm ci` in `web-demo/e2e` (playwright-core); returns that directory.
+fn npm_ci(root: &Path) -> Result<PathBuf, String> {
+    let e2e = root.join(E2E_DIR);
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&e2e))?;
+    Ok(e2e)
 }
 
 /// Installs `wasm-bindgen-cli` unless `wasm-bindgen --version` already matches the

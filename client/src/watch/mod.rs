@@ -29,8 +29,11 @@
 //! timers and fetch.
 //!
 //! [`RegistryClient::watch_services`] follows the service index the same way, for
-//! dashboards: an [`IndexEvent::Index`] after every change anywhere.
+//! dashboards: an [`IndexEvent::Index`] after every change anywhere; such a caller
+//! catches up on a service whose revision moved with one
+//! [`RegistryClient::changes_since`] (no request held) instead of a watch of its own.
 
+mod changes;
 mod follow;
 mod index;
 mod pacing;

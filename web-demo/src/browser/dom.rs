@@ -1,16 +1,16 @@
-//! The few DOM operations the dashboard needs, by element id, with errors instead
-//! of panics: a page edited into a shape the code does not expect logs an error and
-//! keeps running.
+//! The DOM operations the dashboard needs, with errors instead of panics: a page
+//! edited into a shape the code does not expect logs an error and keeps running.
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, Event, Window};
+use web_sys::{Document, Element, Event, Performance, Window};
 
 /// The page the dashboard runs in.
 #[derive(Debug, Clone)]
 pub struct Page {
     window: Window,
     document: Document,
+    performance: Option<Performance>,
 }
 
 impl Page {
@@ -18,7 +18,16 @@ impl Page {
     pub fn current() -> Result<Page, JsValue> {
         let window = web_sys::window().ok_or("no window")?;
         let document = window.document().ok_or("no document")?;
-        Ok(Page { window, document })
+        let performance = window.performance();
+        Ok(Page {
+            window,
+            document,
+            performance,
+        })
+    }
+
+    pub fn window(&self) -> &Window {
+        &self.window
     }
 
     /// The element with `id`, or an error naming it.
@@ -28,9 +37,15 @@ impl Page {
             .ok_or_else(|| JsValue::from_str(&format!("the page has no #{id}")))
     }
 
-    /// Replaces the content of `#id` with `html` (already escaped by `render`).
-    /// Skips the write when nothing changed, so text selections and hover states
-    /// survive a refresh that found the same list.
+    /// A new `<tag class="class">`, not yet in the page.
+    pub fn create(&self, tag: &str, class: &str) -> Result<Element, JsValue> {
+        let el = self.document.create_element(tag)?;
+        el.set_class_name(class);
+        Ok(el)
+    }
+
+    /// Replaces the content of `#id` with `html` (already escaped by `render`),
+    /// unless it is already that, so selections and hover states survive.
     pub fn set_html(&self, id: &str, html: &str) {
         match self.element(id) {
             Ok(el) if el.inner_html() != html => el.set_inner_html(html),
@@ -67,22 +82,37 @@ impl Page {
 
     /// Calls `handler` on each `event` (`"click"`, `"submit"`) of `#id`, with the
     /// browser's default action (such as a form's navigation) prevented.
-    ///
-    /// The listener lives as long as the page, so its closure is deliberately leaked
-    /// (`Closure::forget`): there is no moment at which it could be dropped.
     pub fn on(
         &self,
         id: &str,
         event: &str,
-        handler: impl FnMut() + 'static,
+        mut handler: impl FnMut() + 'static,
     ) -> Result<(), JsValue> {
-        let mut handler = handler;
-        let closure = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+        self.listen(id, event, false, move |e: Event| {
             e.prevent_default();
             handler();
-        });
+        })
+    }
+
+    /// Calls `handler` with each `event` that reaches `#id`; with `capture`, also
+    /// events that do not bubble (a scroll inside it).
+    ///
+    /// The listener lives as long as the page, so its closure is deliberately leaked
+    /// (`Closure::forget`): there is no moment at which it could be dropped.
+    pub fn listen(
+        &self,
+        id: &str,
+        event: &str,
+        capture: bool,
+        handler: impl FnMut(Event) + 'static,
+    ) -> Result<(), JsValue> {
+        let closure = Closure::<dyn FnMut(Event)>::new(handler);
         self.element(id)?
-            .add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
+            .add_event_listener_with_callback_and_bool(
+                event,
+                closure.as_ref().unchecked_ref(),
+                capture,
+            )?;
         closure.forget();
         Ok(())
     }
@@ -93,15 +123,50 @@ impl Page {
         Ok((location.search()?, location.origin()?))
     }
 
-    /// Puts `query` in the address bar without reloading, so a reload or a copied
-    /// link keeps the registry chosen in the page.
+    /// Puts `query` in the address bar without reloading (the bare path when it is
+    /// empty), so a reload or a copied link shows the same view.
     pub fn replace_query(&self, query: &str) {
+        let url = if query.is_empty() {
+            self.window
+                .location()
+                .pathname()
+                .unwrap_or_else(|_| "/".to_owned())
+        } else {
+            query.to_owned()
+        };
         let replaced = self
             .window
             .history()
-            .and_then(|history| history.replace_state_with_url(&JsValue::NULL, "", Some(query)));
+            .and_then(|history| history.replace_state_with_url(&JsValue::NULL, "", Some(&url)));
         if let Err(e) = replaced {
             log_error(&e);
+        }
+    }
+
+    /// Starts timing `name` (a User Timing mark); [`end`](Page::end) measures it.
+    pub fn begin(&self, name: &str) {
+        if let Some(performance) = &self.performance {
+            let _ = performance.mark(&format!("{name} start"));
+        }
+    }
+
+    /// Records `name` as a User Timing measure since its [`begin`](Page::begin),
+    /// visible in the browser's performance tools and to the benchmark, then
+    /// clears it so the browser's buffer stays empty (observers have it already).
+    pub fn end(&self, name: &str) {
+        let Some(performance) = &self.performance else {
+            return;
+        };
+        let start = format!("{name} start");
+        let _ = performance.measure_with_start_mark(name, &start);
+        performance.clear_marks_with_mark_name(&start);
+        performance.clear_measures_with_measure_name(name);
+    }
+
+    /// Adds a User Timing mark `name` (kept: it marks a moment that happens once).
+    pub fn mark(&self, name: &str) {
+        if let Some(performance) = &self.performance {
+            let _ = performance.mark(name);
         }
     }
 }
@@ -143,11 +208,15 @@ pub fn log_error(error: &JsValue) {
     web_sys::console::error_1(error);
 }
 
-/// Now on the page's wall clock, in milliseconds, with the same moment as a local
-/// time of day for the status line. Used for display only: timeouts and sleeps go
-/// through `rollcall_client::rt`.
-pub fn wall_clock() -> (f64, String) {
-    let now = js_sys::Date::new_0();
-    let label = String::from(now.to_locale_time_string("en-GB"));
-    (now.get_time(), label)
+/// Now on the page's wall clock, in milliseconds: the clock of every time the
+/// dashboard shows (leases, changes). Display only: timeouts and sleeps go through
+/// `rollcall_client::rt`.
+pub fn wall_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// `ms` on the wall clock as a local time of day, `12:03:04`.
+pub fn time_of_day(ms: f64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(ms));
+    String::from(date.to_locale_time_string("en-GB"))
 }

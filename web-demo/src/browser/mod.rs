@@ -1,20 +1,26 @@
-//! The dashboard in the browser: reads the page's controls, refreshes the service
-//! list every [`REFRESH_EVERY`], runs the call panel, and writes what
-//! [`render`](crate::render) produces into the page.
+//! The dashboard in the browser: watches the registry ([`sync`]), keeps the
+//! service list in the page ([`list`], [`table`]), patches it once per animation
+//! frame with only what changed ([`frame`]), counts leases down once a second,
+//! takes the list's controls ([`controls`]) and runs the call panel ([`calls`]).
 //!
-//! All state lives in one [`App`] shared by `Rc` between the refresh loop and the
-//! event handlers. Everything runs on the page's single thread, so `Cell`/`RefCell`
+//! All state lives in one [`App`] shared by `Rc` between the tasks and the event
+//! handlers. Everything runs on the page's single thread, so `Cell`/`RefCell`
 //! suffice, and no borrow is held across an `.await`.
 
 mod calls;
+mod controls;
 mod dom;
-mod refresh;
+mod frame;
+mod list;
+mod sync;
+mod table;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
+use futures_util::future::{AbortHandle, Abortable};
 use rollcall_client::rt;
 use rollcall_client::transport::FetchTransport;
 use rollcall_client::{DiscoveryOptions, RegistryDiscovery, RpcClient};
@@ -22,16 +28,23 @@ use rollcall_protocol::Token;
 use wasm_bindgen::prelude::*;
 
 use crate::call::{CallForm, CallKind, CallView};
-use crate::view::{DashboardView, Snapshot};
+use crate::filter::Filter;
+use crate::fleet::Fleet;
+use crate::jobs::Jobs;
+use crate::overview::SortBy;
+use crate::status::Status;
 use crate::{config, render};
 use dom::Page;
+use frame::Dirty;
+use list::{ServiceList, ViewOptions};
 
-/// How often the service list is fetched again.
-pub const REFRESH_EVERY: Duration = Duration::from_millis(1_500);
+/// The metadata key services are counted by until the user picks another.
+pub const DEFAULT_GROUP_KEY: &str = "zone";
 
-/// How long one whole refresh (index, then every service's list and leases) may
-/// take before it counts as failed; each request has its own, shorter timeout too.
-pub const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How old the call panel's list of a service may be when a call needs it: it
+/// is read on demand (no call, no request), and this short, so a call does not
+/// pick an instance the page already shows as gone.
+pub const CALL_DISCOVERY_REFRESH: Duration = Duration::from_millis(1_500);
 
 /// Entry point, run by wasm-bindgen once the module is instantiated.
 #[wasm_bindgen(start)]
@@ -39,14 +52,19 @@ pub fn start() -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
     let page = Page::current()?;
     let (search, origin) = page.location()?;
-    let mut dashboard = DashboardView::new(String::new());
-    match config::registry_url(&search, &origin) {
-        Ok(registry) => {
-            page.set_value("registry-url", &registry);
-            dashboard.registry = registry;
+    let mut status = Status::new(String::new());
+    let registries = match config::registry_urls(&search, &origin) {
+        Ok(registries) => {
+            page.set_value("registry-url", &registries.join(", "));
+            status.registry.clone_from(&registries[0]);
+            registries
         }
-        Err(e) => dashboard.failed(e),
-    }
+        Err(e) => {
+            status.failed(e);
+            Vec::new()
+        }
+    };
+    let in_url = config::registry_urls(&search, "null").ok();
     // The tab's token, if one was given earlier in this tab.
     let kept = page.session_get(config::TOKEN_STORAGE_KEY);
     let token = kept
@@ -55,19 +73,44 @@ pub fn start() -> Result<(), JsValue> {
     if let Some(token) = &token {
         page.set_value("registry-token", token.expose());
     }
+    let filter_text = config::filter_param(&search);
+    page.set_value("filter", &filter_text);
+    let group_key = match page.value("group-key") {
+        Ok(key) if !key.trim().is_empty() => key,
+        _ => DEFAULT_GROUP_KEY.to_owned(),
+    };
+    let options = ViewOptions {
+        filter: Filter::parse(&filter_text),
+        filter_text,
+        sort: SortBy::parse(&page.value("sort").unwrap_or_default()),
+        group_key,
+        open: Default::default(),
+    };
+    let list = ServiceList::new(&page)?;
     let app = Rc::new(App {
         page,
         transport: FetchTransport::new(),
         token: RefCell::new(token),
-        dashboard: RefCell::new(dashboard),
+        registries: RefCell::new(registries),
+        registries_in_url: RefCell::new(in_url),
+        status: RefCell::new(status),
+        fleet: RefCell::new(Fleet::default()),
+        options: RefCell::new(options),
+        list: RefCell::new(list),
+        dirty: RefCell::new(Dirty::everything()),
+        frame: frame::Frame::default(),
+        jobs: RefCell::new(Jobs::default()),
         generation: Cell::new(0),
+        watch: RefCell::new(None),
+        loaded_marked: Cell::new(false),
         discoveries: RefCell::new(BTreeMap::new()),
         call_seq: Cell::new(0),
     });
     app.wire()?;
-    app.render_dashboard();
     app.show_call(&CallView::Idle);
-    rt::spawn(refresh_loop(app));
+    app.schedule();
+    app.start_watch();
+    rt::spawn(frame::tick_loop(Rc::clone(&app)));
     Ok(())
 }
 
@@ -77,10 +120,26 @@ struct App {
     transport: FetchTransport,
     /// Sent to the registry (never to the RPC servers), if set.
     token: RefCell<Option<Token>>,
-    dashboard: RefCell<DashboardView>,
-    /// Bumped when the registry changes: a refresh begun against the old registry
-    /// finds it changed on return and drops its result.
+    /// The registries of the address or the field. The page talks to the first;
+    /// the list is kept whole for a client that takes several frontends.
+    registries: RefCell<Vec<String>>,
+    /// The registries as the address bar names them (`None`: the page's origin).
+    registries_in_url: RefCell<Option<Vec<String>>>,
+    status: RefCell<Status>,
+    fleet: RefCell<Fleet>,
+    options: RefCell<ViewOptions>,
+    list: RefCell<ServiceList>,
+    /// What the next frame must patch.
+    dirty: RefCell<Dirty>,
+    frame: frame::Frame,
+    jobs: RefCell<Jobs>,
+    /// Bumped when the registry changes: work begun for the old one finds it
+    /// changed on return and drops its result.
     generation: Cell<u64>,
+    /// Stops the index watch of the current registry.
+    watch: RefCell<Option<AbortHandle>>,
+    /// Whether the first full view has been marked for the benchmark.
+    loaded_marked: Cell<bool>,
     /// One discovery per service, kept so round-robin goes round across calls.
     /// Cleared when the registry changes.
     discoveries: RefCell<BTreeMap<String, Rc<RegistryDiscovery<FetchTransport>>>>,
@@ -88,20 +147,38 @@ struct App {
     call_seq: Cell<u64>,
 }
 
-/// Refreshes the list now and then every [`REFRESH_EVERY`], for the page's life.
-async fn refresh_loop(app: Rc<App>) {
-    loop {
-        app.refresh().await;
-        rt::sleep(REFRESH_EVERY).await;
-    }
-}
-
 impl App {
-    /// Hooks up the registry form and the call panel's buttons.
+    /// The registry in use: the first of the list.
+    fn registry(&self) -> String {
+        self.registries
+            .borrow()
+            .first()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Starts watching the registry in use, stopping any earlier watch.
+    fn start_watch(self: &Rc<Self>) {
+        if let Some(old) = self.watch.borrow_mut().take() {
+            old.abort();
+        }
+        if self.registry().is_empty() {
+            return; // no usable registry URL: the status line says why
+        }
+        let (handle, registration) = AbortHandle::new_pair();
+        *self.watch.borrow_mut() = Some(handle);
+        let watch = Rc::clone(self).watch_index(self.generation.get());
+        rt::spawn(async move {
+            let _ = Abortable::new(watch, registration).await;
+        });
+    }
+
+    /// Hooks up the registry form, the list's controls and the call panel.
     fn wire(self: &Rc<Self>) -> Result<(), JsValue> {
         let app = Rc::clone(self);
         self.page
             .on("registry-form", "submit", move || app.change_registry())?;
+        self.wire_list()?;
         let app = Rc::clone(self);
         self.page
             .on("call-btn", "click", move || app.start_call(CallKind::Call))?;
@@ -111,62 +188,15 @@ impl App {
         })
     }
 
-    /// Fetches the list once and shows the outcome.
-    async fn refresh(&self) {
-        let generation = self.generation.get();
-        let registry = self.dashboard.borrow().registry.clone();
-        if registry.is_empty() {
-            return; // no usable registry URL: the status line says why
-        }
-        let token = self.token.borrow().clone();
-        let fetched = rt::timeout(
-            REFRESH_TIMEOUT,
-            refresh::fetch_services(&registry, token.as_ref(), &self.transport),
-        )
-        .await;
-        if generation != self.generation.get() {
-            return;
-        }
-        {
-            let mut dashboard = self.dashboard.borrow_mut();
-            match fetched {
-                Some(Ok(services)) => {
-                    let (fetched_at_ms, fetched_at_label) = dom::wall_clock();
-                    dashboard.refreshed(Snapshot {
-                        services,
-                        fetched_at_ms,
-                        fetched_at_label,
-                    });
-                }
-                Some(Err(e)) => dashboard.failed(e.to_string()),
-                None => dashboard.failed(format!("refresh timed out after {REFRESH_TIMEOUT:?}")),
-            }
-        }
-        self.render_dashboard();
-    }
-
-    /// Writes the status line and the service list.
-    fn render_dashboard(&self) {
-        let (now_ms, _) = dom::wall_clock();
-        let dashboard = self.dashboard.borrow();
-        self.page.set_class(
-            "status",
-            &format!("status {}", render::status_class(&dashboard)),
-        );
-        self.page
-            .set_html("status", &render::status(&dashboard, now_ms));
-        self.page
-            .set_html("services", &render::services(&dashboard, now_ms));
-    }
-
-    /// Switches to the registry typed in `#registry-url`, with the token typed in
-    /// `#registry-token` (kept for this tab only).
+    /// Switches to the registries typed in `#registry-url` (comma-separated; the
+    /// first is used), with the token typed in `#registry-token` (kept for this
+    /// tab only).
     fn change_registry(self: &Rc<Self>) {
         let typed = self.page.value("registry-url").unwrap_or_default();
         let typed_token = self.page.value("registry-token").unwrap_or_default();
-        let chosen = config::normalize(&typed)
-            .and_then(|registry| Ok((registry, config::token_from_field(&typed_token)?)));
-        let (registry, token) = match chosen {
+        let chosen = config::parse_registries(&typed)
+            .and_then(|registries| Ok((registries, config::token_from_field(&typed_token)?)));
+        let (registries, token) = match chosen {
             Ok(chosen) => chosen,
             Err(e) => {
                 self.page
@@ -175,17 +205,31 @@ impl App {
             }
         };
         self.page.set_html("registry-error", "");
-        self.page.set_value("registry-url", &registry);
-        self.page.replace_query(&config::query_for(&registry));
+        self.page.set_value("registry-url", &registries.join(", "));
         self.page
             .session_set(config::TOKEN_STORAGE_KEY, token.as_ref().map(Token::expose));
         *self.token.borrow_mut() = token;
+        *self.status.borrow_mut() = Status::new(registries[0].clone());
+        *self.registries_in_url.borrow_mut() = Some(registries.clone());
+        *self.registries.borrow_mut() = registries;
+        self.update_address();
         self.generation.set(self.generation.get() + 1);
         self.discoveries.borrow_mut().clear();
-        *self.dashboard.borrow_mut() = DashboardView::new(registry);
-        self.render_dashboard();
-        let app = Rc::clone(self);
-        rt::spawn(async move { app.refresh().await });
+        *self.fleet.borrow_mut() = Fleet::default();
+        *self.jobs.borrow_mut() = Jobs::default();
+        self.options.borrow_mut().open.clear();
+        self.list.borrow_mut().clear();
+        self.loaded_marked.set(false);
+        *self.dirty.borrow_mut() = Dirty::everything();
+        self.schedule();
+        self.start_watch();
+    }
+
+    /// Puts the registries and the filter in the address bar.
+    fn update_address(&self) {
+        let registries = self.registries_in_url.borrow();
+        let query = config::query_for(registries.as_deref(), &self.options.borrow().filter_text);
+        self.page.replace_query(&query);
     }
 
     /// Reads the call panel and runs a call or a broadcast in the background.
@@ -238,17 +282,13 @@ impl App {
         ])
     }
 
-    /// The discovery of `service` on the current registry, made on first use.
+    /// The discovery of `service` on the registry in use, made on first use.
     fn discovery(&self, service: &str) -> Rc<RegistryDiscovery<FetchTransport>> {
-        let registry = self.dashboard.borrow().registry.clone();
         let mut discoveries = self.discoveries.borrow_mut();
-        let token = self.token.borrow();
         let discovery = discoveries.entry(service.to_owned()).or_insert_with(|| {
-            let client = refresh::client(&registry, service, token.as_ref(), &self.transport);
-            // Refresh as often as the dashboard does, so a call does not pick an
-            // instance the page already shows as gone.
+            let client = self.client(service);
             let options = DiscoveryOptions {
-                refresh: REFRESH_EVERY,
+                refresh: CALL_DISCOVERY_REFRESH,
                 ..DiscoveryOptions::default()
             };
             Rc::new(RegistryDiscovery::new(client, options))
