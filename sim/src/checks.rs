@@ -17,68 +17,16 @@
 //!   of both becoming healthy.
 //!
 //! For calling code: [`no_call_fails_while_listed`]; for a discovery deadline of
-//! your own: [`discoverable_within`].
+//! your own: [`discoverable_within`]; for a discovery facing a sick registry:
+//! [`one_list_request_at_a_time`] and [`refresh_errors_clear_within`]; for watch
+//! streams: [`watch`].
 
-use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::Event;
 use crate::world::World;
 
-/// The test of a [`Check`]: why the world is wrong, if it is.
-type Test = dyn Fn(&World) -> Result<(), String>;
-
-/// An invariant: a name, and a test of the [`World`] after each step.
-#[derive(Clone)]
-pub struct Check {
-    name: Arc<str>,
-    test: Arc<Test>,
-}
-
-impl fmt::Debug for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Check").field(&self.name).finish()
-    }
-}
-
-impl Check {
-    /// A check named `name` (it prefixes the failure's reason): `test` sees the
-    /// world after each step and returns why it is wrong, if it is.
-    ///
-    /// ```
-    /// use rollcall_sim::{Check, Event};
-    ///
-    /// // No call ever answers with an error status.
-    /// let check = Check::new("no error statuses", |world| {
-    ///     for record in world.new_records() {
-    ///         if let Event::Called { client, outcome: Err(e), .. } = &record.event {
-    ///             if e.starts_with("status") {
-    ///                 return Err(format!("{client} got {e} at {:?}", record.at));
-    ///             }
-    ///         }
-    ///     }
-    ///     Ok(())
-    /// });
-    /// assert_eq!(check.name(), "no error statuses");
-    /// ```
-    pub fn new(name: &str, test: impl Fn(&World) -> Result<(), String> + 'static) -> Check {
-        Check {
-            name: name.into(),
-            test: Arc::new(test),
-        }
-    }
-
-    /// The check's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Runs the check on `world`.
-    pub fn run(&self, world: &World) -> Result<(), String> {
-        (self.test)(world)
-    }
-}
+pub use crate::check::Check;
 
 /// The checks every scenario runs unless told otherwise:
 /// [`registry_expiry`], [`no_dead_server_served`], [`live_servers_discovered`].
@@ -199,14 +147,21 @@ fn liveness(name: &str, deadline: impl Fn(&World, Duration) -> Duration + 'stati
 /// No call fails while a live server is listed: a call your client code recorded
 /// ([`ClientHost::record_call`](crate::ClientHost::record_call)) may fail only if,
 /// for its whole duration, no server on the client's list was both up and
-/// reachable from the client (not crashed, hung, partitioned or held).
+/// reachable from the client (not crashed, hung, partitioned or held), or the
+/// list was older than the discovery's maximum stale age (then the discovery
+/// refuses it, [`Error::Stale`](rollcall_client::Error::Stale)).
 ///
-/// This is the promise of failover: with a server alive and listed, a caller that
-/// retries elsewhere gets an answer. It assumes a call's deadline leaves room to
-/// try the listed servers in turn, that a server answers from the moment its host
-/// (re)starts (as one that listens first thing does), and judges no call that
-/// overlaps random loss or a latency spike (a connection broken by loss looks
-/// alive to the driver).
+/// This is the promise of failover, and of serving a stale list while the
+/// registry is away: with a server alive on a list younger than `max_stale`, a
+/// caller that retries elsewhere gets an answer, whatever the registry does. It
+/// assumes a call's deadline leaves room to try the listed servers in turn, that a
+/// server answers from the moment its host (re)starts (as one that listens first
+/// thing does), and judges no call that overlaps random loss or a latency spike
+/// (a connection broken by loss looks alive to the driver).
+///
+/// The list's age is measured from the client's last successful fetch
+/// ([`World::last_refresh_before`]) before the call started: a call is judged
+/// only if that list was still younger than `max_stale` when the call ended.
 pub fn no_call_fails_while_listed() -> Check {
     Check::new("no call fails while a live server is listed", |world| {
         for record in world.new_records() {
@@ -223,6 +178,13 @@ pub fn no_call_fails_while_listed() -> Check {
             if world.disturbed_during(start, end) {
                 continue;
             }
+            let max_stale = world.timing().max_stale;
+            let fresh = world
+                .last_refresh_before(client, start)
+                .is_some_and(|at| end <= at + max_stale);
+            if !fresh {
+                continue;
+            }
             for (host, addr) in world.servers() {
                 let listed = world.listed_since(client, addr);
                 let reachable = world.reachable_since(client, host);
@@ -231,7 +193,7 @@ pub fn no_call_fails_while_listed() -> Check {
                     && reachable <= start
                 {
                     return Err(format!(
-                        "{client}: {method} started at {start:?} failed at {end:?} ({error}), while {host} ({addr}) was listed (since {listed:?}) and reachable (since {reachable:?})"
+                        "{client}: {method} started at {start:?} failed at {end:?} ({error}), while {host} ({addr}) was listed (since {listed:?}, on a list younger than {max_stale:?}) and reachable (since {reachable:?})"
                     ));
                 }
             }
@@ -239,3 +201,53 @@ pub fn no_call_fails_while_listed() -> Check {
         Ok(())
     })
 }
+
+/// No client has more than one list request in flight: a discovery fetches in
+/// one background task at a time, whoever asks, so a sick registry sees one
+/// request per client, however many callers wait (and a hung one is not piled
+/// with requests that each caller's deadline abandons).
+///
+/// Counts every list request of the host ([`Event::ListSent`] until its answer):
+/// use it where only the discovery lists.
+pub fn one_list_request_at_a_time() -> Check {
+    Check::new("one list request at a time", |world| {
+        for client in world.clients() {
+            let in_flight = world.lists_in_flight(client);
+            if in_flight > 1 {
+                return Err(format!(
+                    "{client} has {in_flight} list requests in flight at {:?}",
+                    world.now()
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A client that can reach the registry again reports no refresh error (its
+/// discovery's `last_error()` is `None`, the list is served) later than `bound`
+/// after both: the moment it could reach the registry, and the moment the error
+/// began. Holds while the network is undisturbed (no random loss or latency
+/// spike since the client could reach the registry, or since the error began).
+pub fn refresh_errors_clear_within(bound: Duration) -> Check {
+    Check::new("refresh errors clear", move |world| {
+        let now = world.now();
+        for client in world.clients() {
+            let (Some(connected), Some(since)) = (
+                world.connected_since(client),
+                world.refresh_error_since(client),
+            ) else {
+                continue;
+            };
+            let from = connected.max(since);
+            if now > from + bound && !world.disturbed_during(from, now) {
+                return Err(format!(
+                    "{client} still reports a refresh error at {now:?}, since {since:?}, though it reaches the registry since {connected:?} (bound {bound:?})"
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+pub mod watch;

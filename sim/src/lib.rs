@@ -110,6 +110,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod check;
 pub mod checks;
 mod event;
 mod failure;
@@ -126,11 +127,12 @@ mod scenario;
 pub mod seeds;
 mod timing;
 pub mod trace;
+mod watch;
 mod world;
 
 pub use api::{Api, REGISTRY, REGISTRY_PORT, SERVER_PORT};
 pub use checks::Check;
-pub use event::{Event, Record};
+pub use event::{Change, Event, Record};
 pub use failure::Failure;
 pub use fault::Fault;
 pub use hosts::{
@@ -147,4 +149,5 @@ pub use run::{REPORT_TAIL, Run};
 pub use scenario::{DEFAULT_DURATION, DEFAULT_SIM_TTL, Scenario};
 pub use seeds::seeds;
 pub use timing::{Timing, millis, secs};
+pub use watch::WatchItem;
 pub use world::{Expiry, World};
