@@ -137,7 +137,8 @@ impl Links {
         match fault {
             Fault::Crash(host) => {
                 record(Event::Crashed { host: host.clone() });
-                self.crash(target.sim, target.hosts, host);
+                let (sim, hosts) = (target.sim, target.hosts);
+                target.observer.muted(|| self.crash(sim, hosts, host));
             }
             Fault::Restart(host) => {
                 target.sim.bounce(host.as_str());

@@ -118,7 +118,13 @@ impl<T: Transport> Transport for ObservedTransport<T> {
             }),
             Kind::Other => {}
         }
+        let mut unanswered = Unanswered {
+            list: matches!(kind, Kind::SeedRefresh | Kind::JsonRefresh),
+            host: &self.host,
+            observer: &self.observer,
+        };
         let answer = self.inner.send(request, timeout).await;
+        unanswered.list = false;
         let event = match (kind, &answer) {
             (Kind::Other, _) => return answer,
             (Kind::Rpc, answer) => Event::RpcDone {
@@ -150,6 +156,28 @@ impl<T: Transport> Transport for ObservedTransport<T> {
         };
         self.observer.record(event);
         answer
+    }
+}
+
+/// Records a list request dropped before its answer came (a timeout of the
+/// caller's own, racing the transport's, may win) as failed, so every
+/// [`Event::ListSent`] has its answer. Not while the driver crashes the host
+/// (the [`Observer`] is muted then).
+struct Unanswered<'a> {
+    /// Whether it is a list request still waiting.
+    list: bool,
+    host: &'a str,
+    observer: &'a Observer,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if self.list {
+            self.observer.try_record(Event::RefreshFailed {
+                client: self.host.to_owned(),
+                error: "abandoned: the request was dropped before its answer".to_owned(),
+            });
+        }
     }
 }
 
