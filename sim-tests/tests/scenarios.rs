@@ -21,6 +21,18 @@ mod faults;
 #[path = "scenarios/json.rs"]
 mod json;
 
+/// A registry that holds connections without answering.
+#[path = "scenarios/stall.rs"]
+mod stall;
+
+/// A registry restart with staggered re-registration.
+#[path = "scenarios/restart.rs"]
+mod restart;
+
+/// The invariants of a registry restart.
+#[path = "scenarios/restart_checks.rs"]
+mod restart_checks;
+
 /// A duration from the seed, in `[low, low + span)` at millisecond steps: where
 /// in a beat cycle a fault lands varies per seed.
 fn jitter(seed: u64, label: &str, low: Duration, span: Duration) -> Duration {
