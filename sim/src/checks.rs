@@ -23,7 +23,6 @@
 
 use std::time::Duration;
 
-use crate::event::Event;
 use crate::world::World;
 
 pub use crate::check::Check;
@@ -144,110 +143,9 @@ fn liveness(name: &str, deadline: impl Fn(&World, Duration) -> Duration + 'stati
     })
 }
 
-/// No call fails while a live server is listed: a call your client code recorded
-/// ([`ClientHost::record_call`](crate::ClientHost::record_call)) may fail only if,
-/// for its whole duration, no server on the client's list was both up and
-/// reachable from the client (not crashed, hung, partitioned or held), or the
-/// list was older than the discovery's maximum stale age (then the discovery
-/// refuses it, [`Error::Stale`](rollcall_client::Error::Stale)).
-///
-/// This is the promise of failover, and of serving a stale list while the
-/// registry is away: with a server alive on a list younger than `max_stale`, a
-/// caller that retries elsewhere gets an answer, whatever the registry does. It
-/// assumes a call's deadline leaves room to try the listed servers in turn, that a
-/// server answers from the moment its host (re)starts (as one that listens first
-/// thing does), and judges no call that overlaps random loss or a latency spike
-/// (a connection broken by loss looks alive to the driver).
-///
-/// The list's age is measured from the client's last successful fetch
-/// ([`World::last_refresh_before`]) before the call started: a call is judged
-/// only if that list was still younger than `max_stale` when the call ended.
-pub fn no_call_fails_while_listed() -> Check {
-    Check::new("no call fails while a live server is listed", |world| {
-        for record in world.new_records() {
-            let Event::Called {
-                client,
-                method,
-                outcome: Err(error),
-                took,
-            } = &record.event
-            else {
-                continue;
-            };
-            let (end, start) = (record.at, record.at.saturating_sub(*took));
-            if world.disturbed_during(start, end) {
-                continue;
-            }
-            let max_stale = world.timing().max_stale;
-            let fresh = world
-                .last_refresh_before(client, start)
-                .is_some_and(|at| end <= at + max_stale);
-            if !fresh {
-                continue;
-            }
-            for (host, addr) in world.servers() {
-                let listed = world.listed_since(client, addr);
-                let reachable = world.reachable_since(client, host);
-                if let (Some(listed), Some(reachable)) = (listed, reachable)
-                    && listed <= start
-                    && reachable <= start
-                {
-                    return Err(format!(
-                        "{client}: {method} started at {start:?} failed at {end:?} ({error}), while {host} ({addr}) was listed (since {listed:?}, on a list younger than {max_stale:?}) and reachable (since {reachable:?})"
-                    ));
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
-/// No client has more than one list request in flight: a discovery fetches in
-/// one background task at a time, whoever asks, so a sick registry sees one
-/// request per client, however many callers wait (and a hung one is not piled
-/// with requests that each caller's deadline abandons).
-///
-/// Counts every list request of the host ([`Event::ListSent`] until its answer):
-/// use it where only the discovery lists.
-pub fn one_list_request_at_a_time() -> Check {
-    Check::new("one list request at a time", |world| {
-        for client in world.clients() {
-            let in_flight = world.lists_in_flight(client);
-            if in_flight > 1 {
-                return Err(format!(
-                    "{client} has {in_flight} list requests in flight at {:?}",
-                    world.now()
-                ));
-            }
-        }
-        Ok(())
-    })
-}
-
-/// A client that can reach the registry again reports no refresh error (its
-/// discovery's `last_error()` is `None`, the list is served) later than `bound`
-/// after both: the moment it could reach the registry, and the moment the error
-/// began. Holds while the network is undisturbed (no random loss or latency
-/// spike since the client could reach the registry, or since the error began).
-pub fn refresh_errors_clear_within(bound: Duration) -> Check {
-    Check::new("refresh errors clear", move |world| {
-        let now = world.now();
-        for client in world.clients() {
-            let (Some(connected), Some(since)) = (
-                world.connected_since(client),
-                world.refresh_error_since(client),
-            ) else {
-                continue;
-            };
-            let from = connected.max(since);
-            if now > from + bound && !world.disturbed_during(from, now) {
-                return Err(format!(
-                    "{client} still reports a refresh error at {now:?}, since {since:?}, though it reaches the registry since {connected:?} (bound {bound:?})"
-                ));
-            }
-        }
-        Ok(())
-    })
-}
-
+mod calls;
+mod discovery;
 pub mod watch;
+
+pub use calls::{calls_only_to_listed, no_call_fails_while_listed};
+pub use discovery::{one_list_request_at_a_time, refresh_errors_clear_within};
