@@ -33,6 +33,10 @@ mod restart;
 #[path = "scenarios/restart_checks.rs"]
 mod restart_checks;
 
+/// Watch streams under faults.
+#[path = "scenarios/watch.rs"]
+mod watch;
+
 /// A duration from the seed, in `[low, low + span)` at millisecond steps: where
 /// in a beat cycle a fault lands varies per seed.
 fn jitter(seed: u64, label: &str, low: Duration, span: Duration) -> Duration {
