@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rollcall_client::{DiscoveryOptions, HeartbeatOptions};
 use rollcall_sim::seeds::seeds_sweeping;
-use rollcall_sim::{Failure, Network, REGISTRY, millis, secs, seeds, trace};
+use rollcall_sim::{Api, Failure, Network, REGISTRY, millis, secs, seeds, trace};
 use rollcall_sim_tests::short;
 
 /// Loss, latency spikes, calls across partitions, determinism.
@@ -36,6 +36,21 @@ mod restart_checks;
 /// Watch streams under faults.
 #[path = "scenarios/watch.rs"]
 mod watch;
+
+/// Heartbeats under stress: a stop while the network is slow, a lost zone.
+#[path = "scenarios/resilience.rs"]
+mod resilience;
+
+/// The protocol a scenario that runs over both speaks with `seed`: the JSON API
+/// for even seeds, the seed protocol for odd ones, so a sweep covers both at the
+/// cost of one run a seed (the scenarios that do so are the suite's slowest).
+fn api_for(seed: u64) -> Api {
+    if seed % 2 == 0 {
+        Api::json("arith")
+    } else {
+        Api::Seed
+    }
+}
 
 /// A duration from the seed, in `[low, low + span)` at millisecond steps: where
 /// in a beat cycle a fault lands varies per seed.

@@ -68,8 +68,8 @@ pub struct World {
     watchers: BTreeMap<String, Watcher>,
     /// The registry's change log of the scenario's service, per run (epoch).
     changes: BTreeMap<u64, Vec<Change>>,
-    /// When the registry's list last changed (as polled), or the registry last
-    /// went down or came back.
+    /// When the registry's list last changed (as polled, or as its log tells),
+    /// or the registry last went down or came back.
     list_changed: Duration,
     /// How many times the registry started: its current epoch.
     registry_runs: u64,

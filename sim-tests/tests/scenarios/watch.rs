@@ -50,6 +50,11 @@ fn watch_options() -> WatchOptions {
 ///
 /// And at the end: the watchers received change batches, and each listed the
 /// restarted registry's new run.
+///
+/// Fixed seeds: 1136 (a watcher that only ever learnt from lists, which an
+/// earlier end-of-run assertion did not allow), 1298 (a server expired and
+/// registered again between two polls of the registry's list: the kit now takes
+/// the change log's word for when the list last changed).
 #[test]
 fn watchers_follow_through_partitions_loss_and_restarts() -> Result<(), Failure> {
     let name = "watchers_follow_through_partitions_loss_and_restarts";
@@ -72,7 +77,7 @@ fn watchers_follow_through_partitions_loss_and_restarts() -> Result<(), Failure>
             .map(|h| (*h).to_owned())
             .collect(),
     };
-    for seed in seeds(&[1136]) {
+    for seed in seeds(&[1136, 1298]) {
         let restart = jitter(seed, "restart", secs(40), secs(15));
         let plan = Plan::new()
             .at(jitter(seed, "loss", secs(15), secs(20)))

@@ -134,6 +134,9 @@ impl World {
             }
             Event::RegistryChanged { epoch, change } => {
                 self.changes.entry(*epoch).or_default().push(change.clone());
+                // A server that expires and comes back between two polls leaves
+                // the polled list as it was, yet it changed twice.
+                self.list_changed = at;
             }
             Event::Watched {
                 watcher,

@@ -21,8 +21,9 @@ impl World {
         &self.registered
     }
 
-    /// When the registry's list last changed (as polled each tick), or the
-    /// registry last went down or came back.
+    /// When the registry's list last changed (as polled each tick, or as its
+    /// change log tells: a server that expires and registers again between two
+    /// polls changes it twice), or the registry last went down or came back.
     pub fn registered_since(&self) -> Duration {
         self.list_changed
     }
