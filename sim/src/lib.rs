@@ -63,15 +63,19 @@
 //!   registered with the real [`Heartbeat`](rollcall_client::Heartbeat); clients
 //!   running your code, handed a [`ClientHost`] with a real
 //!   [`RegistryDiscovery`](rollcall_client::RegistryDiscovery) ([`SimDiscovery`])
-//!   and a transport over simulated TCP ([`SimConnector`]); and any host of your
-//!   own ([`Scenario::host`]). The seed protocol or the JSON API ([`Api`]).
+//!   and a transport over simulated TCP ([`SimConnector`]); watchers following
+//!   the service with the real watch stream ([`Scenario::watchers`], each item
+//!   recorded as a [`WatchItem`]); and any host of your own ([`Scenario::host`]).
+//!   The seed protocol or the JSON API ([`Api`]).
 //! - **Faults** ([`Plan`], [`Fault`]): crash and restart any host, partition and
 //!   heal, hang a host or hold a link (a hung process: connections open,
 //!   nothing answered), random loss and latency spikes over a window, registry
 //!   restarts; and [`RandomFaults`], plans drawn from the seed within your limits.
 //! - **Invariants** ([`Check`], [`checks`]): closures over the [`World`] (what the
 //!   hosts saw and the driver did, from the [`Event`] records), run after every
-//!   step. The [`checks::rollcall`] set runs by default.
+//!   step, with a state of their own per run if they need one
+//!   ([`Check::with_state`]). The [`checks::rollcall`] set runs by default; others
+//!   cover calling code, a sick registry and watch streams ([`checks::watch`]).
 //! - **Seeds** ([`mod@seeds`]): `SIM_SEED=n` replays one run, `SIM_SEEDS=k` sweeps `k`;
 //!   each run prints `seed=<n> trace=<hash>`; a [`Failure`] prints the seed, the
 //!   simulated time, the broken invariant, the last events, the plan and the

@@ -12,8 +12,11 @@
 //!
 //! Both protocols are understood: the seed's `/_rpc_/registry` and the JSON API's
 //! `/v1/services/{service}[/instances[/{addr}]]` (a query string, such as a
-//! long-poll's, does not change what a request is). A new endpoint, a watch
-//! stream say, gets its own kind in `classify` and its own events.
+//! long-poll's, does not change what a request is). The change feed is not
+//! classified: a watch stream's items are recorded by the host that follows it
+//! ([`Host::record_watch`](crate::Host::record_watch)), and the registry's side
+//! by [`poll_registry`]. A new endpoint gets its own kind in `classify` and its
+//! own events.
 
 use std::sync::Arc;
 use std::time::Duration;

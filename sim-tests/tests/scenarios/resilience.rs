@@ -9,9 +9,7 @@ use rollcall_sim::seeds::single_seed;
 use rollcall_sim::{
     Api, Check, Event, Failure, HostResult, Plan, Scenario, ServerHost, checks, millis, secs, seeds,
 };
-use rollcall_sim_tests::{SUM, arith_server};
-
-use super::jitter;
+use rollcall_sim_tests::{SUM, api_for, arith_server, jitter};
 
 /// What a stopping server notes once `Heartbeat::stop` returned.
 const STOPPED: &str = "heartbeat stopped";
@@ -115,7 +113,7 @@ fn heartbeat_stop_during_a_latency_spike() -> Result<(), Failure> {
     for seed in seeds(&[]) {
         let stop = jitter(seed, "stop", secs(8), secs(8));
         let spike = stop - jitter(seed, "spike", secs(1), secs(3));
-        let api = super::api_for(seed);
+        let api = api_for(seed);
         let deregisters = api != Api::Seed;
         let addr = api.server_addr("leaving", rollcall_sim::SERVER_PORT);
         let scenario = Scenario::new(name)

@@ -9,9 +9,8 @@ use rollcall_sim::{
     ClientHost, Failure, HostResult, Plan, REGISTRY, Scenario, ServerHost, millis, secs, seeds,
     trace,
 };
-use rollcall_sim_tests::{SUM, arith_server};
+use rollcall_sim_tests::{SUM, api_for, arith_server, jitter};
 
-use super::jitter;
 use super::restart_checks::{dead_servers_leave, listed_servers_stay, round_robin_is_fair};
 
 /// TTL (and so warm-up, the registry's default): heartbeats every 10 s (a third
@@ -73,7 +72,7 @@ async fn round_robin(host: ClientHost) -> HostResult {
 fn registry_restart_with_staggered_reregistration() -> Result<(), Failure> {
     let name = "registry_restart_with_staggered_reregistration";
     for seed in seeds(&[]) {
-        let api = super::api_for(seed);
+        let api = api_for(seed);
         let crash = jitter(seed, "crash", secs(20), secs(10));
         let back = crash + jitter(seed, "down", secs(1), secs(4));
         let late = back + jitter(seed, "late", secs(1), secs(9));

@@ -3,9 +3,7 @@
 
 use rollcall_client::DiscoveryOptions;
 use rollcall_sim::{Failure, Plan, REGISTRY, checks, millis, secs, seeds, trace};
-use rollcall_sim_tests::calling;
-
-use super::jitter;
+use rollcall_sim_tests::{api_for, calling, jitter};
 
 /// The registry hangs (every link held: connections open, nothing answered, as
 /// with a process stopped by SIGSTOP) for 5 to 25 s, from 8-12 s into the run,
@@ -40,7 +38,7 @@ use super::jitter;
 fn registry_hangs_while_callers_use_short_deadlines() -> Result<(), Failure> {
     let name = "registry_hangs_while_callers_use_short_deadlines";
     for seed in seeds(&[]) {
-        let api = super::api_for(seed);
+        let api = api_for(seed);
         let hang_at = jitter(seed, "hang", secs(8), secs(4));
         let hang_for = jitter(seed, "length", secs(5), secs(20));
         let thaw = hang_at + hang_for;

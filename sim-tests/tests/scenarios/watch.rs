@@ -7,9 +7,7 @@ use rollcall_sim::checks::watch;
 use rollcall_sim::{
     Api, Event, Failure, FaultKind, Plan, RandomFaults, Scenario, WatchItem, millis, secs, seeds,
 };
-use rollcall_sim_tests::arith_server;
-
-use super::jitter;
+use rollcall_sim_tests::{arith_server, jitter};
 
 /// The watchers' settings, chosen so that the recovery bound is tight and every
 /// part of it shows in a minute's run: a 5 s wait (a blocking query lost with

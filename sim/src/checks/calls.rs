@@ -21,7 +21,7 @@ use crate::event::Event;
 /// (a connection broken by loss looks alive to the driver).
 ///
 /// The list's age is measured from the client's last successful fetch
-/// ([`World::last_refresh_before`]) before the call started: a call is judged
+/// ([`World::last_refresh_before`](crate::World::last_refresh_before)) before the call started: a call is judged
 /// only if that list was still younger than `max_stale` when the call ended.
 pub fn no_call_fails_while_listed() -> Check {
     Check::new("no call fails while a live server is listed", |world| {

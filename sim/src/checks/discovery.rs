@@ -9,7 +9,7 @@ use super::Check;
 /// request per client, however many callers wait (and a hung one is not piled
 /// with requests that each caller's deadline abandons).
 ///
-/// Counts every list request of the host ([`Event::ListSent`] until its answer):
+/// Counts every list request of the host ([`Event::ListSent`](crate::Event::ListSent) until its answer):
 /// use it where only the discovery lists.
 pub fn one_list_request_at_a_time() -> Check {
     Check::new("one list request at a time", |world| {
