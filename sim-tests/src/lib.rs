@@ -9,13 +9,14 @@
 //! - [`arith_server`]: a server host serving [`SUM`] with rollcall's own RPC host;
 //! - [`caller`]: a client host calling and broadcasting [`SUM`] through an
 //!   `XClient`, recording each outcome;
-//! - [`short`] and [`calling`]: the usual scenario shapes.
+//! - [`short`] and [`calling`]: the usual scenario shapes;
+//! - [`jitter`] and [`api_for`]: what a seed varies besides the network.
 
 use std::time::Duration;
 
 use rollcall_client::{Deadline, Error, SelectMode};
 use rollcall_server::{ConnOptions, RpcError, RpcServer, serve};
-use rollcall_sim::{ClientHost, HostResult, Scenario, ServerHost, error_kind};
+use rollcall_sim::{Api, ClientHost, HostResult, Scenario, ServerHost, error_kind, millis, seeds};
 
 /// The method every server offers: the sum of two numbers.
 pub const SUM: &str = "Arith.Sum";
@@ -86,4 +87,22 @@ pub fn calling(name: &str, every: Duration, deadline: Duration) -> Scenario {
     Scenario::new(name)
         .servers(3, arith_server)
         .clients(2, caller(SelectMode::RoundRobin, every, deadline))
+}
+
+/// The protocol a scenario that runs over both speaks with `seed`: the JSON API
+/// for even seeds, the seed protocol for odd ones, so a sweep covers both at the
+/// cost of one run a seed (the scenarios that do so are the suite's slowest).
+pub fn api_for(seed: u64) -> Api {
+    if seed % 2 == 0 {
+        Api::json("arith")
+    } else {
+        Api::Seed
+    }
+}
+
+/// A duration from the seed, in `[low, low + span)` at millisecond steps: where
+/// in a beat cycle a fault lands varies per seed.
+pub fn jitter(seed: u64, label: &str, low: Duration, span: Duration) -> Duration {
+    let span_ms = u64::try_from(span.as_millis()).unwrap_or(u64::MAX).max(1);
+    low + millis(seeds::derive(seed, label) % span_ms)
 }

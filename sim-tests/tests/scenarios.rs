@@ -6,12 +6,10 @@
 //! Replay one seed: `SIM_SEED=<n> cargo test --release -p rollcall-sim-tests --test
 //! scenarios <test>`; widen the sweep with `SIM_SEEDS=<count>`.
 
-use std::time::Duration;
-
 use rollcall_client::{DiscoveryOptions, HeartbeatOptions};
 use rollcall_sim::seeds::seeds_sweeping;
 use rollcall_sim::{Failure, Network, REGISTRY, millis, secs, seeds, trace};
-use rollcall_sim_tests::short;
+use rollcall_sim_tests::{jitter, short};
 
 /// Loss, latency spikes, calls across partitions, determinism.
 #[path = "scenarios/faults.rs"]
@@ -21,12 +19,25 @@ mod faults;
 #[path = "scenarios/json.rs"]
 mod json;
 
-/// A duration from the seed, in `[low, low + span)` at millisecond steps: where
-/// in a beat cycle a fault lands varies per seed.
-fn jitter(seed: u64, label: &str, low: Duration, span: Duration) -> Duration {
-    let span_ms = u64::try_from(span.as_millis()).unwrap_or(u64::MAX).max(1);
-    low + millis(rollcall_sim::seeds::derive(seed, label) % span_ms)
-}
+/// A registry that holds connections without answering.
+#[path = "scenarios/stall.rs"]
+mod stall;
+
+/// A registry restart with staggered re-registration.
+#[path = "scenarios/restart.rs"]
+mod restart;
+
+/// The invariants of a registry restart.
+#[path = "scenarios/restart_checks.rs"]
+mod restart_checks;
+
+/// Watch streams under faults.
+#[path = "scenarios/watch.rs"]
+mod watch;
+
+/// Heartbeats under stress: a stop while the network is slow, a lost zone.
+#[path = "scenarios/resilience.rs"]
+mod resilience;
 
 /// Heartbeats keep every server registered through 2 simulated hours, with the
 /// seed's 5-minute TTL, the default period (TTL − 1 min), the default refresh and

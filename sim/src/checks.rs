@@ -17,68 +17,15 @@
 //!   of both becoming healthy.
 //!
 //! For calling code: [`no_call_fails_while_listed`]; for a discovery deadline of
-//! your own: [`discoverable_within`].
+//! your own: [`discoverable_within`]; for a discovery facing a sick registry:
+//! [`one_list_request_at_a_time`] and [`refresh_errors_clear_within`]; for watch
+//! streams: [`watch`].
 
-use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::event::Event;
 use crate::world::World;
 
-/// The test of a [`Check`]: why the world is wrong, if it is.
-type Test = dyn Fn(&World) -> Result<(), String>;
-
-/// An invariant: a name, and a test of the [`World`] after each step.
-#[derive(Clone)]
-pub struct Check {
-    name: Arc<str>,
-    test: Arc<Test>,
-}
-
-impl fmt::Debug for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Check").field(&self.name).finish()
-    }
-}
-
-impl Check {
-    /// A check named `name` (it prefixes the failure's reason): `test` sees the
-    /// world after each step and returns why it is wrong, if it is.
-    ///
-    /// ```
-    /// use rollcall_sim::{Check, Event};
-    ///
-    /// // No call ever answers with an error status.
-    /// let check = Check::new("no error statuses", |world| {
-    ///     for record in world.new_records() {
-    ///         if let Event::Called { client, outcome: Err(e), .. } = &record.event {
-    ///             if e.starts_with("status") {
-    ///                 return Err(format!("{client} got {e} at {:?}", record.at));
-    ///             }
-    ///         }
-    ///     }
-    ///     Ok(())
-    /// });
-    /// assert_eq!(check.name(), "no error statuses");
-    /// ```
-    pub fn new(name: &str, test: impl Fn(&World) -> Result<(), String> + 'static) -> Check {
-        Check {
-            name: name.into(),
-            test: Arc::new(test),
-        }
-    }
-
-    /// The check's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Runs the check on `world`.
-    pub fn run(&self, world: &World) -> Result<(), String> {
-        (self.test)(world)
-    }
-}
+pub use crate::check::Check;
 
 /// The checks every scenario runs unless told otherwise:
 /// [`registry_expiry`], [`no_dead_server_served`], [`live_servers_discovered`].
@@ -196,46 +143,9 @@ fn liveness(name: &str, deadline: impl Fn(&World, Duration) -> Duration + 'stati
     })
 }
 
-/// No call fails while a live server is listed: a call your client code recorded
-/// ([`ClientHost::record_call`](crate::ClientHost::record_call)) may fail only if,
-/// for its whole duration, no server on the client's list was both up and
-/// reachable from the client (not crashed, hung, partitioned or held).
-///
-/// This is the promise of failover: with a server alive and listed, a caller that
-/// retries elsewhere gets an answer. It assumes a call's deadline leaves room to
-/// try the listed servers in turn, that a server answers from the moment its host
-/// (re)starts (as one that listens first thing does), and judges no call that
-/// overlaps random loss or a latency spike (a connection broken by loss looks
-/// alive to the driver).
-pub fn no_call_fails_while_listed() -> Check {
-    Check::new("no call fails while a live server is listed", |world| {
-        for record in world.new_records() {
-            let Event::Called {
-                client,
-                method,
-                outcome: Err(error),
-                took,
-            } = &record.event
-            else {
-                continue;
-            };
-            let (end, start) = (record.at, record.at.saturating_sub(*took));
-            if world.disturbed_during(start, end) {
-                continue;
-            }
-            for (host, addr) in world.servers() {
-                let listed = world.listed_since(client, addr);
-                let reachable = world.reachable_since(client, host);
-                if let (Some(listed), Some(reachable)) = (listed, reachable)
-                    && listed <= start
-                    && reachable <= start
-                {
-                    return Err(format!(
-                        "{client}: {method} started at {start:?} failed at {end:?} ({error}), while {host} ({addr}) was listed (since {listed:?}) and reachable (since {reachable:?})"
-                    ));
-                }
-            }
-        }
-        Ok(())
-    })
-}
+mod calls;
+mod discovery;
+pub mod watch;
+
+pub use calls::{calls_only_to_listed, no_call_fails_while_listed};
+pub use discovery::{one_list_request_at_a_time, refresh_errors_clear_within};

@@ -4,6 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use rollcall_protocol::ChangeKind;
+
+use crate::watch::WatchItem;
+
 /// Something that happened, seen by a host (through the probes, or recorded by your
 /// own code) or done by the driver (a fault of the plan).
 ///
@@ -109,6 +113,20 @@ pub enum Event {
         /// The address.
         addr: String,
     },
+    /// The registry recorded a change of the scenario's service in its change log
+    /// (JSON API; read from the registry itself, as the change feed serves it).
+    RegistryChanged {
+        /// The registry run (epoch) the change belongs to.
+        epoch: u64,
+        /// The change.
+        change: Change,
+    },
+    /// A client asked the registry for the list (its answer is one of
+    /// [`Event::Refreshed`], [`Event::Unchanged`], [`Event::RefreshFailed`]).
+    ListSent {
+        /// The client host.
+        client: String,
+    },
     /// A client fetched the list from the registry.
     Refreshed {
         /// The client host.
@@ -177,6 +195,16 @@ pub enum Event {
         /// How long the call took.
         took: Duration,
     },
+    /// A host following the service with a watch stream got an item
+    /// ([`Host::record_watch`](crate::Host::record_watch)).
+    Watched {
+        /// The watching host.
+        watcher: String,
+        /// The item.
+        item: WatchItem,
+        /// The addresses the host's view holds once the item is applied.
+        view: Vec<String>,
+    },
     /// Anything else your code wants in the trace, for your own invariants
     /// ([`Host::note`](crate::Host::note)).
     Note {
@@ -185,6 +213,28 @@ pub enum Event {
         /// What it noted.
         text: String,
     },
+}
+
+/// One change of one instance, at the registry revision it took: a change-feed
+/// event as the registry logged it or a watcher received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The registry revision of the change.
+    pub revision: u64,
+    /// What happened to the instance.
+    pub kind: ChangeKind,
+    /// The instance's address.
+    pub addr: String,
+}
+
+impl From<&rollcall_protocol::ChangeEvent> for Change {
+    fn from(event: &rollcall_protocol::ChangeEvent) -> Change {
+        Change {
+            revision: event.revision,
+            kind: event.kind,
+            addr: event.instance.addr.clone(),
+        }
+    }
 }
 
 /// One event at one simulated time.

@@ -45,7 +45,10 @@ pub enum Fault {
     /// Random loss: each message breaks its link with this probability (see
     /// [`Network`] for what a broken link does).
     Loss(f64),
-    /// Loss back to the network's own [`Network::fail_rate`].
+    /// Loss back to the network's own [`Network::fail_rate`]. When that is zero,
+    /// the links the loss broke are mended at once (what they dropped stays lost,
+    /// so connections that lost a segment are still dead): the network is healthy
+    /// again, rather than each broken link waiting for a message to repair it.
     LossEnds,
     /// Every link's latency may now reach this much.
     LatencySpike(Duration),
@@ -134,7 +137,8 @@ impl Links {
         match fault {
             Fault::Crash(host) => {
                 record(Event::Crashed { host: host.clone() });
-                self.crash(target.sim, target.hosts, host);
+                let (sim, hosts) = (target.sim, target.hosts);
+                target.observer.muted(|| self.crash(sim, hosts, host));
             }
             Fault::Restart(host) => {
                 target.sim.bounce(host.as_str());
@@ -189,7 +193,12 @@ impl Links {
                 }
             }
             Fault::Loss(rate) => set_loss(target.sim, *rate, record),
-            Fault::LossEnds => set_loss(target.sim, target.network.fail_rate, record),
+            Fault::LossEnds => {
+                set_loss(target.sim, target.network.fail_rate, record);
+                if target.network.fail_rate == 0.0 {
+                    self.mend(target.sim, target.hosts);
+                }
+            }
             Fault::LatencySpike(max) => set_latency(target.sim, *max, record),
             Fault::LatencyEnds => set_latency(target.sim, target.network.max_latency, record),
         }
@@ -214,6 +223,20 @@ impl Links {
         sim.crash(host);
         for other in intact {
             self.sync(sim, host, other);
+        }
+    }
+
+    /// Mends every link that no fault cuts or holds: turmoil keeps a link that
+    /// random loss broke broken until a message happens to repair it.
+    fn mend(&self, sim: &mut turmoil::Sim<'static>, hosts: &[String]) {
+        for (i, a) in hosts.iter().enumerate() {
+            for b in &hosts[i + 1..] {
+                if self.desired(a, b) == LinkState::Healthy
+                    && self.state(a, b) == LinkState::Healthy
+                {
+                    sim.repair(a.as_str(), b.as_str());
+                }
+            }
         }
     }
 

@@ -63,15 +63,19 @@
 //!   registered with the real [`Heartbeat`](rollcall_client::Heartbeat); clients
 //!   running your code, handed a [`ClientHost`] with a real
 //!   [`RegistryDiscovery`](rollcall_client::RegistryDiscovery) ([`SimDiscovery`])
-//!   and a transport over simulated TCP ([`SimConnector`]); and any host of your
-//!   own ([`Scenario::host`]). The seed protocol or the JSON API ([`Api`]).
+//!   and a transport over simulated TCP ([`SimConnector`]); watchers following
+//!   the service with the real watch stream ([`Scenario::watchers`], each item
+//!   recorded as a [`WatchItem`]); and any host of your own ([`Scenario::host`]).
+//!   The seed protocol or the JSON API ([`Api`]).
 //! - **Faults** ([`Plan`], [`Fault`]): crash and restart any host, partition and
 //!   heal, hang a host or hold a link (a hung process: connections open,
 //!   nothing answered), random loss and latency spikes over a window, registry
 //!   restarts; and [`RandomFaults`], plans drawn from the seed within your limits.
 //! - **Invariants** ([`Check`], [`checks`]): closures over the [`World`] (what the
 //!   hosts saw and the driver did, from the [`Event`] records), run after every
-//!   step. The [`checks::rollcall`] set runs by default.
+//!   step, with a state of their own per run if they need one
+//!   ([`Check::with_state`]). The [`checks::rollcall`] set runs by default; others
+//!   cover calling code, a sick registry and watch streams ([`checks::watch`]).
 //! - **Seeds** ([`mod@seeds`]): `SIM_SEED=n` replays one run, `SIM_SEEDS=k` sweeps `k`;
 //!   each run prints `seed=<n> trace=<hash>`; a [`Failure`] prints the seed, the
 //!   simulated time, the broken invariant, the last events, the plan and the
@@ -110,6 +114,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod check;
 pub mod checks;
 mod event;
 mod failure;
@@ -126,11 +131,12 @@ mod scenario;
 pub mod seeds;
 mod timing;
 pub mod trace;
+mod watch;
 mod world;
 
 pub use api::{Api, REGISTRY, REGISTRY_PORT, SERVER_PORT};
 pub use checks::Check;
-pub use event::{Event, Record};
+pub use event::{Change, Event, Record};
 pub use failure::Failure;
 pub use fault::Fault;
 pub use hosts::{
@@ -147,4 +153,5 @@ pub use run::{REPORT_TAIL, Run};
 pub use scenario::{DEFAULT_DURATION, DEFAULT_SIM_TTL, Scenario};
 pub use seeds::seeds;
 pub use timing::{Timing, millis, secs};
+pub use watch::WatchItem;
 pub use world::{Expiry, World};

@@ -7,14 +7,17 @@
 //!   deregistration the registry accepted, at the registry's own simulated time
 //!   (the anchor of every expiry bound).
 //! - [`poll_registry`] watches the registry's state each tick: registrations and
-//!   expiries, which production code does not announce.
+//!   expiries, which production code does not announce, and the changes its
+//!   change log records (what the change feed serves).
 //!
 //! Both protocols are understood: the seed's `/_rpc_/registry` and the JSON API's
 //! `/v1/services/{service}[/instances[/{addr}]]` (a query string, such as a
-//! long-poll's, does not change what a request is). A new endpoint, a watch
-//! stream say, gets its own kind in `classify` and its own events.
+//! long-poll's, does not change what a request is). The change feed is not
+//! classified: a watch stream's items are recorded by the host that follows it
+//! ([`Host::record_watch`](crate::Host::record_watch)), and the registry's side
+//! by [`poll_registry`]. A new endpoint gets its own kind in `classify` and its
+//! own events.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,15 +30,16 @@ use rollcall_protocol::{
     API_PREFIX, DEFAULT_PATH, HEADER_SERVER, HEADER_SERVERS, InstanceList, RPC_PATH_PREFIX,
     RegisterResponse,
 };
-use rollcall_server::{Handler, Registry};
+use rollcall_server::Handler;
 
 use crate::event::Event;
 use crate::observer::Observer;
 
 /// A [`Transport`] that reports the traffic of host `host` to an [`Observer`]:
 /// heartbeats ([`Event::BeatSent`], then [`Event::BeatAcked`] or
-/// [`Event::BeatFailed`]), list fetches ([`Event::Refreshed`],
-/// [`Event::Unchanged`] or [`Event::RefreshFailed`]) and RPC requests
+/// [`Event::BeatFailed`]), list fetches ([`Event::ListSent`], then
+/// [`Event::Refreshed`], [`Event::Unchanged`] or [`Event::RefreshFailed`]) and
+/// RPC requests
 /// ([`Event::RpcSent`], [`Event::RpcDone`]).
 #[derive(Debug, Clone)]
 pub struct ObservedTransport<T> {
@@ -112,9 +116,18 @@ impl<T: Transport> Transport for ObservedTransport<T> {
                 client: host.clone(),
                 server: server.clone(),
             }),
-            Kind::SeedRefresh | Kind::JsonRefresh | Kind::Other => {}
+            Kind::SeedRefresh | Kind::JsonRefresh => self.observer.record(Event::ListSent {
+                client: host.clone(),
+            }),
+            Kind::Other => {}
         }
+        let mut unanswered = Unanswered {
+            list: matches!(kind, Kind::SeedRefresh | Kind::JsonRefresh),
+            host: &self.host,
+            observer: &self.observer,
+        };
         let answer = self.inner.send(request, timeout).await;
+        unanswered.list = false;
         let event = match (kind, &answer) {
             (Kind::Other, _) => return answer,
             (Kind::Rpc, answer) => Event::RpcDone {
@@ -146,6 +159,28 @@ impl<T: Transport> Transport for ObservedTransport<T> {
         };
         self.observer.record(event);
         answer
+    }
+}
+
+/// Records a list request dropped before its answer came (a timeout of the
+/// caller's own, racing the transport's, may win) as failed, so every
+/// [`Event::ListSent`] has its answer. Not while the driver crashes the host
+/// (the [`Observer`] is muted then).
+struct Unanswered<'a> {
+    /// Whether it is a list request still waiting.
+    list: bool,
+    host: &'a str,
+    observer: &'a Observer,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if self.list {
+            self.observer.try_record(Event::RefreshFailed {
+                client: self.host.to_owned(),
+                error: "abandoned: the request was dropped before its answer".to_owned(),
+            });
+        }
     }
 }
 
@@ -249,32 +284,5 @@ impl<H: Handler> Handler for ObservedHandler<H> {
     }
 }
 
-/// Compares the registry's list of `service` with the previous one every `every`
-/// and records what appeared ([`Event::Registered`]) and what left
-/// ([`Event::Expired`]). Runs until the host stops.
-///
-/// Must be called from within the registry's simulation host.
-pub async fn poll_registry(
-    registry: Registry,
-    service: String,
-    observer: Observer,
-    every: Duration,
-) {
-    let mut known = BTreeSet::new();
-    loop {
-        let now: BTreeSet<String> = registry
-            .leases(&service)
-            .leases
-            .into_iter()
-            .map(|lease| lease.addr)
-            .collect();
-        for addr in now.difference(&known) {
-            observer.record(Event::Registered { addr: addr.clone() });
-        }
-        for addr in known.difference(&now) {
-            observer.record(Event::Expired { addr: addr.clone() });
-        }
-        known = now;
-        tokio::time::sleep(every).await;
-    }
-}
+mod poll;
+pub use poll::poll_registry;

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
-use crate::checks::Check;
+use crate::check::ArmedCheck;
 use crate::event::Record;
 use crate::failure::{Failure, Report};
 use crate::fault::{Fault, Links, Target};
@@ -35,7 +35,7 @@ pub struct Run {
     pub(crate) links: Links,
     pub(crate) hosts: Vec<String>,
     pub(crate) pending: VecDeque<(Duration, Fault)>,
-    pub(crate) checks: Vec<Check>,
+    pub(crate) checks: Vec<ArmedCheck>,
     pub(crate) name: String,
     pub(crate) seed: u64,
     pub(crate) network: Network,
@@ -118,10 +118,9 @@ impl Run {
         if let Err(error) = stepped {
             return Err(self.fail(format!("a host failed: {error}")));
         }
-        for check in &self.checks {
-            if let Err(why) = check.run(&self.world) {
-                return Err(self.fail(format!("{}: {why}", check.name())));
-            }
+        let world = &self.world;
+        if let Some(why) = self.checks.iter_mut().find_map(|c| c.run(world).err()) {
+            return Err(self.fail(why));
         }
         self.world.checked();
         Ok(())

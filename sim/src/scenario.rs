@@ -2,15 +2,16 @@
 //! the invariants of a simulation; run with one seed or swept over many.
 
 use std::fmt;
-use std::future::Future;
 use std::time::Duration;
 
-use rollcall_client::{DiscoveryOptions, FAILED_REFRESH_RETRY, HeartbeatOptions, period_for_ttl};
+use rollcall_client::{
+    DiscoveryOptions, FAILED_REFRESH_RETRY, HeartbeatOptions, WatchOptions, period_for_ttl,
+};
 
-use crate::api::{Api, REGISTRY, SERVER_PORT};
+use crate::api::{Api, SERVER_PORT};
 use crate::checks::Check;
 use crate::failure::Failure;
-use crate::hosts::{self, ClientHost, Host, HostResult, ServerHost, Software};
+use crate::hosts::{ClientHost, Host, ServerHost, Software};
 use crate::network::Network;
 use crate::plan::Plan;
 use crate::random::RandomFaults;
@@ -33,7 +34,8 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
 /// invariants. Build it once, run it with many seeds.
 ///
 /// Defaults: the seed protocol ([`Api::Seed`]), the default [`Network`], a
-/// [`DEFAULT_SIM_TTL`] TTL, heartbeat requests timing out after 2 s, discovery
+/// [`DEFAULT_SIM_TTL`] TTL and as long a warm-up after each registry start (the
+/// registry's own default), heartbeat requests timing out after 2 s, discovery
 /// refreshing every 2 s (stale after 15 s, requests timing out after 1 s), a
 /// [`DEFAULT_DURATION`] run, the [`checks::rollcall`](crate::checks::rollcall)
 /// invariants.
@@ -43,11 +45,14 @@ pub struct Scenario {
     api: Api,
     network: Network,
     ttl: Duration,
+    warmup: Option<Duration>,
     heartbeat: HeartbeatOptions,
     discovery: DiscoveryOptions,
+    watch: WatchOptions,
     duration: Duration,
     servers: Vec<(String, Software<ServerHost>)>,
     clients: Vec<(String, Option<Software<ClientHost>>)>,
+    watchers: Vec<String>,
     others: Vec<(String, Software<Host>)>,
     plan: Plan,
     random: Option<RandomFaults>,
@@ -75,6 +80,7 @@ impl Scenario {
             api: Api::Seed,
             network: Network::default(),
             ttl: DEFAULT_SIM_TTL,
+            warmup: None,
             heartbeat: HeartbeatOptions {
                 request_timeout: Duration::from_secs(2),
                 ..HeartbeatOptions::default()
@@ -85,9 +91,11 @@ impl Scenario {
                 request_timeout: Some(Duration::from_secs(1)),
                 ..DiscoveryOptions::default()
             },
+            watch: WatchOptions::default(),
             duration: DEFAULT_DURATION,
             servers: Vec::new(),
             clients: Vec::new(),
+            watchers: Vec::new(),
             others: Vec::new(),
             plan: Plan::new(),
             random: None,
@@ -114,6 +122,14 @@ impl Scenario {
         self
     }
 
+    /// How long the registry says it warms up after each (re)start
+    /// ([`RegistryConfig::warmup`](rollcall_server::RegistryConfig::warmup));
+    /// by default the TTL, as the registry's own default.
+    pub fn warmup(mut self, warmup: Duration) -> Scenario {
+        self.warmup = Some(warmup);
+        self
+    }
+
     /// The servers' heartbeat settings (each server's RNG seed is derived from
     /// the run's).
     pub fn heartbeat(mut self, options: HeartbeatOptions) -> Scenario {
@@ -131,82 +147,6 @@ impl Scenario {
     /// How long [`run`](Scenario::run) and [`sweep`](Scenario::sweep) run.
     pub fn duration(mut self, duration: Duration) -> Scenario {
         self.duration = duration;
-        self
-    }
-
-    /// Adds a server host named `name` running `software`: your server code, handed
-    /// a [`ServerHost`] to [`listen`](ServerHost::listen) on.
-    pub fn server<F, Fut>(mut self, name: &str, software: F) -> Scenario
-    where
-        F: Fn(ServerHost) -> Fut + 'static,
-        Fut: Future<Output = HostResult> + 'static,
-    {
-        self.servers
-            .push((name.to_owned(), hosts::software(software)));
-        self
-    }
-
-    /// Adds `count` server hosts running `software`, named `server-1`, `server-2`..
-    /// (numbered on from the servers already added).
-    pub fn servers<F, Fut>(mut self, count: usize, software: F) -> Scenario
-    where
-        F: Fn(ServerHost) -> Fut + 'static,
-        Fut: Future<Output = HostResult> + 'static,
-    {
-        let software = hosts::software(software);
-        let first = self.servers.len() + 1;
-        for i in first..first + count {
-            self.servers.push((format!("server-{i}"), software.clone()));
-        }
-        self
-    }
-
-    /// Adds a client host named `name` running `software`: your calling code,
-    /// handed a [`ClientHost`] with a discovery of the scenario's service.
-    pub fn client<F, Fut>(mut self, name: &str, software: F) -> Scenario
-    where
-        F: Fn(ClientHost) -> Fut + 'static,
-        Fut: Future<Output = HostResult> + 'static,
-    {
-        self.clients
-            .push((name.to_owned(), Some(hosts::software(software))));
-        self
-    }
-
-    /// Adds `count` client hosts running `software`, named `client-1`, `client-2`..
-    pub fn clients<F, Fut>(mut self, count: usize, software: F) -> Scenario
-    where
-        F: Fn(ClientHost) -> Fut + 'static,
-        Fut: Future<Output = HostResult> + 'static,
-    {
-        let software = hosts::software(software);
-        let first = self.clients.len() + 1;
-        for i in first..first + count {
-            self.clients
-                .push((format!("client-{i}"), Some(software.clone())));
-        }
-        self
-    }
-
-    /// Adds `count` client hosts that only keep their discovery fresh (and
-    /// sampled), named on from the clients already added.
-    pub fn idle_clients(mut self, count: usize) -> Scenario {
-        let first = self.clients.len() + 1;
-        for i in first..first + count {
-            self.clients.push((format!("client-{i}"), None));
-        }
-        self
-    }
-
-    /// Adds a host of your own (a proxy, a load generator, a second frontend)
-    /// named `name`, running `software`. Faults apply to it like to any host.
-    pub fn host<F, Fut>(mut self, name: &str, software: F) -> Scenario
-    where
-        F: Fn(Host) -> Fut + 'static,
-        Fut: Future<Output = HostResult> + 'static,
-    {
-        self.others
-            .push((name.to_owned(), hosts::software(software)));
         self
     }
 
@@ -245,25 +185,6 @@ impl Scenario {
         self.duration
     }
 
-    /// The server hosts' names, in order.
-    pub fn server_names(&self) -> Vec<String> {
-        self.servers.iter().map(|(n, _)| n.clone()).collect()
-    }
-
-    /// The client hosts' names, in order.
-    pub fn client_names(&self) -> Vec<String> {
-        self.clients.iter().map(|(n, _)| n.clone()).collect()
-    }
-
-    /// Every host's name: the registry, servers, clients, your own.
-    pub fn host_names(&self) -> Vec<String> {
-        std::iter::once(REGISTRY.to_owned())
-            .chain(self.server_names())
-            .chain(self.client_names())
-            .chain(self.others.iter().map(|(n, _)| n.clone()))
-            .collect()
-    }
-
     /// The address server `host` registers.
     pub fn server_addr(&self, host: &str) -> String {
         self.api.server_addr(host, SERVER_PORT)
@@ -286,12 +207,23 @@ impl Scenario {
         Timing {
             tick: self.network.tick,
             ttl: self.ttl,
+            warmup: rollcall_server::RegistryConfig {
+                default_ttl: self.ttl,
+                warmup: self.warmup,
+                ..rollcall_server::RegistryConfig::default()
+            }
+            .warmup(),
             period,
             backoff: self.heartbeat.backoff_max.min(self.ttl / 2) + self.heartbeat.request_timeout,
             refresh: self.discovery.refresh,
             max_stale: self.discovery.max_stale,
             refresh_retry: FAILED_REFRESH_RETRY.min(self.discovery.refresh),
+            list_timeout: self
+                .discovery
+                .request_timeout
+                .unwrap_or(rollcall_client::DEFAULT_REQUEST_TIMEOUT),
             max_latency,
+            watch: self.watch.clone(),
         }
     }
 
@@ -313,4 +245,5 @@ impl Scenario {
     }
 }
 
+mod hosts;
 mod start;

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use rollcall_client::WatchOptions;
+
 /// The time constants of one scenario: what the hosts were configured with and
 /// what the network may add. [`Scenario::timing`](crate::Scenario::timing) derives
 /// them; the built-in [`checks`](crate::checks) bound what may happen with them.
@@ -12,6 +14,8 @@ pub struct Timing {
     pub tick: Duration,
     /// The TTL the registry grants.
     pub ttl: Duration,
+    /// How long the registry warms up after each (re)start.
+    pub warmup: Duration,
     /// The heartbeat period.
     pub period: Duration,
     /// Longest a heartbeat takes to land once the registry is reachable again: its
@@ -25,8 +29,13 @@ pub struct Timing {
     /// ([`FAILED_REFRESH_RETRY`](rollcall_client::FAILED_REFRESH_RETRY), capped at
     /// the refresh interval).
     pub refresh_retry: Duration,
+    /// Timeout of a client's list request (its discovery's request timeout; a
+    /// watcher's lists use it too).
+    pub list_timeout: Duration,
     /// The largest one-way message latency of any link, spikes included.
     pub max_latency: Duration,
+    /// The watchers' settings.
+    pub watch: WatchOptions,
 }
 
 impl Timing {
@@ -62,6 +71,38 @@ impl Timing {
             + self.refresh
             + self.slack()
             + self.refresh_retry
+    }
+}
+
+impl Timing {
+    /// How long after a change of the registry's list a watcher that follows it
+    /// without trouble shows it: the watch may be waiting out its least interval
+    /// between requests (`min_interval`, plus up to a quarter of jitter) before it
+    /// asks; its request travels and is answered at once, as the change is newer
+    /// (2 latencies); the answer is recorded on a tick, and the change was seen by
+    /// polling the registry on one (2 ticks).
+    pub fn watch_delay(&self) -> Duration {
+        self.watch.min_interval + self.watch.min_interval / 4 + self.max_latency * 2 + self.tick * 2
+    }
+
+    /// How long after a watcher can reach the registry again (a partition healed,
+    /// a loss window over, the registry back) its view may still differ from the
+    /// registry's list, before [`watch_delay`](Timing::watch_delay) covers what
+    /// changed since.
+    ///
+    /// A request sent before the repair may be lost with its connection (turmoil
+    /// does not retransmit): it fails at its timeout, at most the longer of a
+    /// blocking query's (wait, plus the server's jitter of a sixteenth, plus the
+    /// margin) and a list's. Then the stream backs off, at most `backoff_max`.
+    /// The next request goes out on a new connection (2 latencies) and is
+    /// answered at once, the view being behind (2 latencies); if the feed says
+    /// the stream must start over (a restarted registry, `410`) one list follows,
+    /// spaced by `min_interval` plus a quarter and again 4 latencies. Ticks: the
+    /// failure, the backoff's end and the two requests each start on one.
+    pub fn watch_recovery(&self) -> Duration {
+        let lost = self.watch.request_timeout().max(self.list_timeout);
+        let spacing = self.watch.min_interval + self.watch.min_interval / 4;
+        lost + self.watch.backoff_max + spacing + self.max_latency * 8 + self.tick * 4
     }
 }
 

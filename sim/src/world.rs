@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::event::Record;
+use crate::event::{Change, Record};
 use crate::network::Network;
 use crate::timing::{Timing, pair};
 
@@ -18,18 +18,6 @@ struct Server {
     addr: String,
     /// Since when it can renew (up, registry up, link intact); `None`: it cannot.
     healthy_since: Option<Duration>,
-}
-
-#[derive(Debug, Default)]
-struct Client {
-    /// Since when it can reach the registry; `None`: it cannot.
-    connected_since: Option<Duration>,
-    /// Its last failed refresh, if any.
-    last_failed_refresh: Option<Duration>,
-    /// What it hands out now; `None` before its first answer or after an error.
-    served: Option<BTreeSet<String>>,
-    /// Since when each address it hands out has been on its list without a break.
-    listed_since: BTreeMap<String, Duration>,
 }
 
 /// An expiry seen since the last check, with what was known when it happened.
@@ -76,19 +64,27 @@ pub struct World {
     spike: bool,
     /// The network's own largest latency: above it, a spike.
     base_latency: Duration,
+    /// The watch streams followed, by host.
+    watchers: BTreeMap<String, Watcher>,
+    /// The registry's change log of the scenario's service, per run (epoch).
+    changes: BTreeMap<u64, Vec<Change>>,
+    /// When the registry's list last changed (as polled, or as its log tells),
+    /// or the registry last went down or came back.
+    list_changed: Duration,
+    /// How many times the registry started: its current epoch.
+    registry_runs: u64,
 }
 
 impl World {
-    /// The world of a scenario with `registry`, `servers` (host name, address)
-    /// and `clients`, every host down until its
+    /// The world of a scenario with `registry`, `servers` (host name, address),
+    /// `clients` and `watchers`, every host down until its
     /// [`Event::Started`](crate::Event::Started), on `network`.
-    pub(crate) fn new(
-        timing: Timing,
-        registry: &str,
-        servers: &[(String, String)],
-        clients: &[String],
-        network: &Network,
-    ) -> Self {
+    pub(crate) fn new(timing: Timing, registry: &str, hosts: Hosts<'_>, network: &Network) -> Self {
+        let Hosts {
+            servers,
+            clients,
+            watchers,
+        } = hosts;
         let lossy = network.fail_rate > 0.0;
         World {
             timing,
@@ -132,6 +128,13 @@ impl World {
             loss: lossy,
             spike: false,
             base_latency: network.max_latency,
+            watchers: watchers
+                .iter()
+                .map(|w| (w.clone(), Watcher::default()))
+                .collect(),
+            changes: BTreeMap::new(),
+            list_changed: Duration::ZERO,
+            registry_runs: 0,
         }
     }
 
@@ -192,6 +195,12 @@ impl World {
         self.up.contains_key(host)
     }
 
+    /// Since when `host`'s software has run without a crash or restart; `None`
+    /// while it is down.
+    pub fn up_since(&self, host: &str) -> Option<Duration> {
+        self.up.get(host).copied()
+    }
+
     /// Since when `a` and `b` can exchange messages without a break: both up, not
     /// partitioned, not held, neither hung. `None`: they cannot now.
     pub fn reachable_since(&self, a: &str, b: &str) -> Option<Duration> {
@@ -218,43 +227,6 @@ impl World {
         self.servers.get(host)?.healthy_since
     }
 
-    /// Since when client `host` can reach the registry; `None`: it cannot.
-    pub fn connected_since(&self, host: &str) -> Option<Duration> {
-        self.clients.get(host)?.connected_since
-    }
-
-    /// When client `host`'s last refresh failed (or came back empty, which a
-    /// discovery treats as a failure), if one did.
-    pub fn last_failed_refresh(&self, host: &str) -> Option<Duration> {
-        self.clients.get(host)?.last_failed_refresh
-    }
-
-    /// The addresses client `host` hands out now; `None` before its first list or
-    /// while its discovery answers an error.
-    pub fn served(&self, host: &str) -> Option<&BTreeSet<String>> {
-        self.clients.get(host)?.served.as_ref()
-    }
-
-    /// Since when client `host` has handed out `addr` without a break.
-    pub fn listed_since(&self, host: &str, addr: &str) -> Option<Duration> {
-        self.clients.get(host)?.listed_since.get(addr).copied()
-    }
-
-    /// The registry's list, as last polled.
-    pub fn registered(&self) -> &BTreeSet<String> {
-        &self.registered
-    }
-
-    /// When the registry last accepted a renewal of `addr`.
-    pub fn last_renewal(&self, addr: &str) -> Option<Duration> {
-        self.renewed.get(addr).copied()
-    }
-
-    /// The expiries of the last step.
-    pub fn expiries(&self) -> &[Expiry] {
-        &self.expiries
-    }
-
     /// Whether random loss or a latency spike was in force at any time in
     /// `[from, to]`: then timing guarantees are off.
     pub fn disturbed_during(&self, from: Duration, to: Duration) -> bool {
@@ -262,6 +234,31 @@ impl World {
             .iter()
             .any(|&(start, end)| start <= to && end.is_none_or(|end| end >= from))
     }
+
+    /// Since when neither random loss nor a latency spike has been in force;
+    /// `None` while one is.
+    pub fn undisturbed_since(&self) -> Option<Duration> {
+        match self.disturbed.last() {
+            None => Some(Duration::ZERO),
+            Some((_, end)) => *end,
+        }
+    }
+}
+
+/// The hosts a [`World`] follows, by kind.
+pub(crate) struct Hosts<'a> {
+    /// Server hosts and the address each registers.
+    pub servers: &'a [(String, String)],
+    /// Client hosts (a discovery each).
+    pub clients: &'a [String],
+    /// Watcher hosts (a watch stream each).
+    pub watchers: &'a [String],
 }
 
 mod apply;
+mod clients;
+mod registry;
+mod watchers;
+
+use clients::Client;
+use watchers::Watcher;

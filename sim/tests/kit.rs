@@ -15,6 +15,10 @@ use rollcall_sim::{
 #[path = "kit/checks.rs"]
 mod check_tests;
 
+/// Checks with a state, a sick registry, list requests, loss windows, watchers.
+#[path = "kit/extensions.rs"]
+mod extensions;
+
 /// The method the test servers offer.
 const ECHO: &str = "Test.Echo";
 

@@ -3,12 +3,14 @@
 //!
 //! Every host's software is a factory turmoil calls on each (re)start, handed a
 //! context: [`Host`] for any host, [`ServerHost`] and [`ClientHost`] with the
-//! registration and discovery wired up. Only the sockets ([`crate::net`]) and the
+//! registration and discovery wired up. Watcher hosts run the kit's own watch
+//! loop. Only the sockets ([`crate::net`]) and the
 //! probes ([`crate::probes`]) are the simulation's; the rest is production code.
 
 mod client;
 mod registry;
 mod server;
+mod watcher;
 
 pub use client::{ClientHost, SimDiscovery, SimXClient, error_kind};
 pub use server::ServerHost;
@@ -16,6 +18,7 @@ pub use server::ServerHost;
 pub(crate) use client::client;
 pub(crate) use registry::registry;
 pub(crate) use server::server;
+pub(crate) use watcher::watcher;
 
 use std::future::Future;
 use std::io;
@@ -24,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rollcall_client::transport::HyperTransport;
-use rollcall_client::{DiscoveryOptions, HeartbeatOptions};
+use rollcall_client::{DiscoveryOptions, HeartbeatOptions, WatchOptions};
 
 use crate::api::Api;
 use crate::event::Event;
@@ -64,11 +67,14 @@ pub(crate) struct HostConfig {
     pub api: Api,
     /// The TTL the registry grants.
     pub ttl: Duration,
+    /// The registry's warm-up after each start (`None`: its default).
+    pub warmup: Option<Duration>,
     /// How often the registry host polls its registry, and each client samples
     /// its discovery, for the record (one tick).
     pub poll: Duration,
     pub heartbeat: HeartbeatOptions,
     pub discovery: DiscoveryOptions,
+    pub watch: WatchOptions,
 }
 
 /// What any host's software gets: its name, its seed, the run's record and the

@@ -24,6 +24,7 @@ pub(crate) fn registry(config: &HostConfig) -> Factory {
         Box::pin(async move {
             let registry = Registry::new(RegistryConfig {
                 default_ttl: config.ttl,
+                warmup: config.warmup,
                 epoch: Some(epoch),
                 ..RegistryConfig::default()
             });

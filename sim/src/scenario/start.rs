@@ -6,14 +6,14 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::{Scenario, TCP_CAPACITY};
 use crate::api::REGISTRY;
-use crate::checks;
+use crate::checks::{self, Check};
 use crate::event::Event;
 use crate::fault::Links;
 use crate::hosts::{self, HostConfig};
 use crate::observer::Observer;
 use crate::run::Run;
 use crate::seeds;
-use crate::world::World;
+use crate::world::{Hosts, World};
 
 impl Scenario {
     /// Builds the hosts and starts a run of `seed` at time zero: drive it with
@@ -37,9 +37,11 @@ impl Scenario {
             observer: observer.clone(),
             api: self.api.clone(),
             ttl: self.ttl,
+            warmup: self.warmup,
             poll: self.network.tick,
             heartbeat: self.heartbeat.clone(),
             discovery: self.discovery.clone(),
+            watch: self.watch.clone(),
         };
         let mut broken = None;
         let mut hosts: Vec<String> = Vec::new();
@@ -65,6 +67,9 @@ impl Scenario {
                 name,
                 hosts::client(name, &config, software.clone()),
             );
+        }
+        for name in &self.watchers {
+            add(&mut sim, name, hosts::watcher(name, &config));
         }
         for (name, software) in &self.others {
             add(
@@ -100,13 +105,19 @@ impl Scenario {
             .iter()
             .map(|s| (s.clone(), self.server_addr(s)))
             .collect();
-        let world = World::new(self.timing(), REGISTRY, &addrs, &clients, &self.network);
+        let kinds = Hosts {
+            servers: &addrs,
+            clients: &clients,
+            watchers: &self.watchers,
+        };
+        let world = World::new(self.timing(), REGISTRY, kinds, &self.network);
         let mut checks = if self.default_checks {
             checks::rollcall()
         } else {
             Vec::new()
         };
         checks.extend(self.checks.iter().cloned());
+        let checks = checks.iter().map(Check::arm).collect();
         Run {
             sim,
             observer,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Expiry, World};
+use super::{Expiry, Watcher, World};
 use crate::event::{Event, Record};
 use crate::timing::pair;
 
@@ -12,16 +12,26 @@ impl World {
         match &record.event {
             Event::Started { host } => {
                 self.up.insert(host.clone(), at);
+                if *host == self.registry {
+                    self.list_changed = at;
+                    self.registry_runs += 1;
+                }
                 self.reassess(at);
             }
             Event::Crashed { host } => {
                 self.up.remove(host);
                 if *host == self.registry {
                     self.registered.clear();
+                    self.list_changed = at;
                 }
                 if let Some(client) = self.clients.get_mut(host) {
                     client.served = None;
                     client.listed_since.clear();
+                    client.lists_in_flight = 0;
+                    client.error_since = None;
+                }
+                if let Some(watcher) = self.watchers.get_mut(host) {
+                    *watcher = Watcher::default();
                 }
                 self.reassess(at);
             }
@@ -68,9 +78,11 @@ impl World {
             }
             Event::Registered { addr } => {
                 self.registered.insert(addr.clone());
+                self.list_changed = at;
             }
             Event::Expired { addr } => {
                 self.registered.remove(addr);
+                self.list_changed = at;
                 self.expiries.push(Expiry {
                     at,
                     addr: addr.clone(),
@@ -78,15 +90,31 @@ impl World {
                     deregistered: self.deregistered.remove(addr),
                 });
             }
-            // An empty answer counts as failed too: discovery keeps serving its
-            // last list then, as when the registry is unreachable.
-            Event::RefreshFailed { client, .. } | Event::Refreshed { client, servers: 0 } => {
+            Event::ListSent { client } => {
                 if let Some(c) = self.clients.get_mut(client) {
-                    c.last_failed_refresh = Some(at);
+                    c.lists_in_flight += 1;
+                }
+            }
+            Event::RefreshFailed { client, .. }
+            | Event::Refreshed { client, .. }
+            | Event::Unchanged { client } => {
+                if let Some(c) = self.clients.get_mut(client) {
+                    c.lists_in_flight = c.lists_in_flight.saturating_sub(1);
+                    match &record.event {
+                        // An empty answer counts as failed too: discovery keeps
+                        // serving its last list then, as when the registry is
+                        // unreachable.
+                        Event::RefreshFailed { .. } | Event::Refreshed { servers: 0, .. } => {
+                            c.last_failed_refresh = Some(at);
+                        }
+                        _ => c.refreshed.push(at),
+                    }
                 }
             }
             Event::Served {
-                client, servers, ..
+                client,
+                servers,
+                last_error,
             } => {
                 if let Some(c) = self.clients.get_mut(client) {
                     c.listed_since.retain(|addr, _| servers.contains(addr));
@@ -94,19 +122,36 @@ impl World {
                         c.listed_since.entry(addr.clone()).or_insert(at);
                     }
                     c.served = Some(servers.iter().cloned().collect());
+                    c.error_since = last_error.as_ref().map(|_| c.error_since.unwrap_or(at));
                 }
             }
             Event::ServeFailed { client, .. } => {
                 if let Some(c) = self.clients.get_mut(client) {
                     c.served = None;
                     c.listed_since.clear();
+                    c.error_since.get_or_insert(at);
+                }
+            }
+            Event::RegistryChanged { epoch, change } => {
+                self.changes.entry(*epoch).or_default().push(change.clone());
+                // A server that expires and comes back between two polls leaves
+                // the polled list as it was, yet it changed twice.
+                self.list_changed = at;
+            }
+            Event::Watched {
+                watcher,
+                item,
+                view,
+            } => {
+                let watcher = self.watchers.entry(watcher.clone()).or_default();
+                watcher.view = view.iter().cloned().collect();
+                if let Some(version) = item.version() {
+                    watcher.version = Some(version);
                 }
             }
             Event::BeatSent { .. }
             | Event::BeatAcked { .. }
             | Event::BeatFailed { .. }
-            | Event::Refreshed { .. }
-            | Event::Unchanged { .. }
             | Event::RpcSent { .. }
             | Event::RpcDone { .. }
             | Event::Called { .. }
