@@ -2,13 +2,13 @@
 //! change feed; start over when told to; back off on failure; poll a registry that
 //! cannot watch.
 
-use http::Method;
+use std::time::Duration;
 
 use super::WatchEvent;
 use super::pacing::Pacer;
 use crate::error::Error;
 use crate::protocol::{self, ChangeBatch, Instance, InstanceList, ListVersion, WatchQuery};
-use crate::registry_client::{RegistryClient, malformed, request};
+use crate::registry_client::{Answered, Call, RegistryClient, malformed};
 use crate::transport::Transport;
 
 /// What the follower does next.
@@ -125,28 +125,28 @@ impl<T: Transport> Follower<T> {
         Step::Yield(WatchEvent::Reset(list))
     }
 
-    /// One blocking query on the change feed, from `at`.
+    /// One blocking query on the change feed, from `at`. Should the frontend it
+    /// goes to fail, the next is asked for the changes since `at` at once.
     async fn follow(&mut self, at: ListVersion) -> Step {
-        let base = match self.client.json_base("a change feed") {
-            Ok(base) => base.to_owned(),
-            Err(error) => return Step::Failed(error),
-        };
+        if let Err(error) = self.client.require_json("a change feed") {
+            return Step::Failed(error);
+        }
         let query = WatchQuery {
             after: at.revision,
             wait: self.pacer.options().wait,
             epoch: Some(at.epoch),
         };
-        let url = format!(
-            "{base}{}",
-            protocol::watch::watch_changes(&self.service, &query)
-        );
-        let req = match request(Method::GET, &url) {
-            Ok(req) => req,
-            Err(error) => return Step::Failed(error),
+        let now = WatchQuery {
+            wait: Duration::ZERO,
+            ..query
         };
-        let timeout = self.pacer.options().request_timeout();
-        let response = match self.client.exchange_within(&url, req, timeout).await {
-            Ok(response) => response,
+        let call = Call::get(protocol::watch::watch_changes(&self.service, &query)).held(
+            self.pacer.options().request_timeout(),
+            protocol::watch::watch_changes(&self.service, &now),
+            self.pacer.options().timeout_margin,
+        );
+        let (url, response) = match self.client.send(call).await {
+            Ok(Answered { url, response }) => (url, response),
             Err(error) => {
                 return match error.status() {
                     // The feed cannot go on from `at`: start over from a list.
@@ -156,7 +156,7 @@ impl<T: Transport> Follower<T> {
                     }
                     // A registry without a change feed: poll its list instead.
                     Some(404) => {
-                        tracing::info!(%url, "registry has no change feed; polling");
+                        tracing::info!(service = %self.service, "registry has no change feed; polling");
                         self.mode = Mode::Poll;
                         Step::Again
                     }

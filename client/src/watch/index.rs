@@ -1,13 +1,13 @@
 //! Following the service index (every service, its revision and instance count):
 //! what a dashboard watches to learn that services appeared, emptied, or changed.
 
-use http::Method;
+use std::time::Duration;
 
 use super::pacing::Pacer;
 use super::{WatchOptions, WatchStream};
 use crate::error::Error;
 use crate::protocol::{ListVersion, ServiceIndex, WatchQuery, paths, watch};
-use crate::registry_client::{RegistryClient, malformed, request};
+use crate::registry_client::{Answered, Call, RegistryClient, malformed};
 use crate::transport::Transport;
 
 /// One item of a watch of the service index.
@@ -18,10 +18,7 @@ pub enum IndexEvent {
     /// Nothing changed: the index held is current as of now, at this version.
     Unchanged(ListVersion),
     /// A request failed; the next one goes out after `retry_in`.
-    Failed {
-        error: Error,
-        retry_in: std::time::Duration,
-    },
+    Failed { error: Error, retry_in: Duration },
 }
 
 impl<T: Transport> RegistryClient<T> {
@@ -37,7 +34,7 @@ impl<T: Transport> RegistryClient<T> {
         &self,
         options: WatchOptions,
     ) -> Result<WatchStream<IndexEvent>, Error> {
-        self.json_base("a service index")?;
+        self.require_json("a service index")?;
         let follower = IndexFollower {
             client: self.clone(),
             pacer: Pacer::new(options),
@@ -92,26 +89,31 @@ impl<T: Transport> IndexFollower<T> {
         }
     }
 
-    /// One request: the index if it is news, `None` if not.
+    /// One request: the index if it is news, `None` if not. A blocking query whose
+    /// frontend fails is asked of the next at once.
     async fn fetch(&mut self) -> Result<Option<ServiceIndex>, Error> {
-        let base = self.client.json_base("a service index")?;
-        let (url, timeout) = match self.seen {
+        self.client.require_json("a service index")?;
+        let call = match self.seen {
             Some(seen) if seen.epoch != 0 => {
+                let options = self.pacer.options();
                 let query = WatchQuery {
                     after: seen.revision,
-                    wait: self.pacer.options().wait,
+                    wait: options.wait,
                     epoch: Some(seen.epoch),
                 };
-                let timeout = self.pacer.options().request_timeout();
-                (format!("{base}{}", watch::watch_services(&query)), timeout)
+                let now = WatchQuery {
+                    wait: Duration::ZERO,
+                    ..query
+                };
+                Call::get(watch::watch_services(&query)).held(
+                    options.request_timeout(),
+                    watch::watch_services(&now),
+                    options.timeout_margin,
+                )
             }
-            _ => (
-                format!("{base}{}", paths::services()),
-                self.client.timeout(),
-            ),
+            _ => Call::get(paths::services()),
         };
-        let req = request(Method::GET, &url)?;
-        let response = self.client.exchange_within(&url, req, timeout).await?;
+        let Answered { url, response } = self.client.send(call).await?;
         let index: ServiceIndex =
             serde_json::from_slice(response.body()).map_err(|e| malformed(&url, e.to_string()))?;
         let version = ListVersion {

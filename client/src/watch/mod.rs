@@ -37,6 +37,8 @@ mod pacing;
 mod view;
 
 #[cfg(test)]
+mod failover_tests;
+#[cfg(test)]
 mod index_tests;
 #[cfg(test)]
 pub(crate) mod script;
