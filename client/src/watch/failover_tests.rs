@@ -150,3 +150,56 @@ async fn the_service_index_watch_fails_over_too() {
     }
     assert_eq!(hosts(&fake), ["a", "b"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_a_failure_the_next_request_is_answered_at_once_then_held_again() {
+    let down = Arc::new(Mutex::new(true));
+    let flag = down.clone();
+    let fake = FakeTransport::new(move |r| {
+        if !r.uri().path().ends_with("/changes") {
+            return Ok(list_body());
+        }
+        if *flag.lock().expect("lock") {
+            return refused();
+        }
+        Ok(json(
+            200,
+            &ChangeBatch {
+                epoch: 1,
+                revision: 4,
+                warming: false,
+                events: Vec::new(),
+            },
+        ))
+    });
+    let client = crate::registry_client::RegistryClient::new(
+        fake.clone(),
+        crate::registry_client::RegistryEndpoint::json("http://a:1", "svc"),
+    );
+    let options = WatchOptions {
+        rng_seed: Some(2),
+        ..WatchOptions::default()
+    };
+    let mut watch = client.watch_with("svc", options).expect("watch");
+    assert!(matches!(watch.next().await, Some(WatchEvent::Reset(_))));
+    assert!(matches!(
+        watch.next().await,
+        Some(WatchEvent::Failed { .. })
+    ));
+    *down.lock().expect("lock") = false;
+    assert!(matches!(watch.next().await, Some(WatchEvent::Unchanged(_))));
+    assert!(matches!(watch.next().await, Some(WatchEvent::Unchanged(_))));
+    let waits: Vec<String> = fake.requests()[1..]
+        .iter()
+        .map(|r| {
+            let query = r.uri().query().unwrap_or_default();
+            query
+                .split('&')
+                .find(|p| p.starts_with("wait="))
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    // Held; failed. Then at once: the registry is back and says so. Then held.
+    assert_eq!(waits, ["wait=1m", "wait=0", "wait=1m"]);
+}

@@ -43,6 +43,10 @@ pub(super) struct Follower<T> {
     seen: Option<ListVersion>,
     /// The seed protocol's list as last given, since it has no versions.
     seed_list: Option<Vec<Instance>>,
+    /// The last request failed: the next blocking query is answered at once
+    /// (`wait=0`), so a registry that is back says the view is current without
+    /// holding it for another wait.
+    recovering: bool,
 }
 
 impl<T: Transport> Follower<T> {
@@ -60,6 +64,7 @@ impl<T: Transport> Follower<T> {
             at: None,
             seen: None,
             seed_list: None,
+            recovering: false,
         }
     }
 
@@ -77,6 +82,7 @@ impl<T: Transport> Follower<T> {
                 (Mode::Feed, None) => self.list().await,
                 (Mode::Poll, _) => self.poll().await,
             };
+            self.recovering = matches!(step, Step::Failed(_));
             match step {
                 Step::Yield(event) => {
                     self.pacer.succeeded();
@@ -126,25 +132,36 @@ impl<T: Transport> Follower<T> {
     }
 
     /// One blocking query on the change feed, from `at`. Should the frontend it
-    /// goes to fail, the next is asked for the changes since `at` at once.
+    /// goes to fail, the next is asked for the changes since `at` at once; after
+    /// a failed request, the first is too.
     async fn follow(&mut self, at: ListVersion) -> Step {
         if let Err(error) = self.client.require_json("a change feed") {
             return Step::Failed(error);
         }
-        let query = WatchQuery {
+        let options = self.pacer.options();
+        let now = WatchQuery {
             after: at.revision,
-            wait: self.pacer.options().wait,
+            wait: Duration::ZERO,
             epoch: Some(at.epoch),
         };
-        let now = WatchQuery {
-            wait: Duration::ZERO,
-            ..query
+        let now_path = protocol::watch::watch_changes(&self.service, &now);
+        let call = if self.recovering {
+            Call::get(now_path.clone()).held(
+                options.timeout_margin,
+                now_path,
+                options.timeout_margin,
+            )
+        } else {
+            let query = WatchQuery {
+                wait: options.wait,
+                ..now
+            };
+            Call::get(protocol::watch::watch_changes(&self.service, &query)).held(
+                options.request_timeout(),
+                now_path,
+                options.timeout_margin,
+            )
         };
-        let call = Call::get(protocol::watch::watch_changes(&self.service, &query)).held(
-            self.pacer.options().request_timeout(),
-            protocol::watch::watch_changes(&self.service, &now),
-            self.pacer.options().timeout_margin,
-        );
         let (url, response) = match self.client.send(call).await {
             Ok(Answered { url, response }) => (url, response),
             Err(error) => {

@@ -40,6 +40,7 @@ impl<T: Transport> RegistryClient<T> {
             pacer: Pacer::new(options),
             seen: None,
             last: None,
+            recovering: false,
         };
         Ok(WatchStream::new(futures_util::stream::unfold(
             follower,
@@ -60,6 +61,8 @@ struct IndexFollower<T> {
     /// The index last given, to tell a change where the registry sends no version
     /// (a rollcall older than the watch API: then it is polled).
     last: Option<ServiceIndex>,
+    /// The last request failed: the next is answered at once (`wait=0`).
+    recovering: bool,
 }
 
 impl<T: Transport> IndexFollower<T> {
@@ -70,7 +73,9 @@ impl<T: Transport> IndexFollower<T> {
                 _ => self.pacer.following(),
             };
             self.pacer.ready(gap, jitter).await;
-            match self.fetch().await {
+            let fetched = self.fetch().await;
+            self.recovering = fetched.is_err();
+            match fetched {
                 Ok(Some(index)) => {
                     self.pacer.succeeded();
                     return IndexEvent::Index(index);
@@ -90,23 +95,29 @@ impl<T: Transport> IndexFollower<T> {
     }
 
     /// One request: the index if it is news, `None` if not. A blocking query whose
-    /// frontend fails is asked of the next at once.
+    /// frontend fails is asked of the next at once; after a failed request, the
+    /// first is too.
     async fn fetch(&mut self) -> Result<Option<ServiceIndex>, Error> {
         self.client.require_json("a service index")?;
         let call = match self.seen {
             Some(seen) if seen.epoch != 0 => {
                 let options = self.pacer.options();
-                let query = WatchQuery {
+                let now = WatchQuery {
                     after: seen.revision,
-                    wait: options.wait,
+                    wait: Duration::ZERO,
                     epoch: Some(seen.epoch),
                 };
-                let now = WatchQuery {
-                    wait: Duration::ZERO,
-                    ..query
+                let (first, timeout) = if self.recovering {
+                    (now, options.timeout_margin)
+                } else {
+                    let held = WatchQuery {
+                        wait: options.wait,
+                        ..now
+                    };
+                    (held, options.request_timeout())
                 };
-                Call::get(watch::watch_services(&query)).held(
-                    options.request_timeout(),
+                Call::get(watch::watch_services(&first)).held(
+                    timeout,
                     watch::watch_services(&now),
                     options.timeout_margin,
                 )
