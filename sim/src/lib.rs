@@ -65,6 +65,8 @@
 //!   [`RegistryDiscovery`](rollcall_client::RegistryDiscovery) ([`SimDiscovery`])
 //!   and a transport over simulated TCP ([`SimConnector`]); and any host of your
 //!   own ([`Scenario::host`]). The seed protocol or the JSON API ([`Api`]).
+//!   Or several registry frontends over one registry ([`Scenario::frontends`]),
+//!   for clients that fail over between them.
 //! - **Faults** ([`Plan`], [`Fault`]): crash and restart any host, partition and
 //!   heal, hang a host or hold a link (a hung process: connections open,
 //!   nothing answered), random loss and latency spikes over a window, registry
@@ -128,7 +130,7 @@ mod timing;
 pub mod trace;
 mod world;
 
-pub use api::{Api, REGISTRY, REGISTRY_PORT, SERVER_PORT};
+pub use api::{Api, REGISTRY, REGISTRY_PORT, SERVER_PORT, STORE};
 pub use checks::Check;
 pub use event::{Event, Record};
 pub use failure::Failure;

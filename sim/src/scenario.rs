@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rollcall_client::{DiscoveryOptions, FAILED_REFRESH_RETRY, HeartbeatOptions, period_for_ttl};
 
-use crate::api::{Api, REGISTRY, SERVER_PORT};
+use crate::api::{Api, REGISTRY, SERVER_PORT, STORE};
 use crate::checks::Check;
 use crate::failure::Failure;
 use crate::hosts::{self, ClientHost, Host, HostResult, ServerHost, Software};
@@ -41,6 +41,8 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
 pub struct Scenario {
     name: String,
     api: Api,
+    /// Frontends of one registry in place of the registry host; 0: the registry host.
+    frontends: usize,
     network: Network,
     ttl: Duration,
     heartbeat: HeartbeatOptions,
@@ -73,6 +75,7 @@ impl Scenario {
         Scenario {
             name: name.to_owned(),
             api: Api::Seed,
+            frontends: 0,
             network: Network::default(),
             ttl: DEFAULT_SIM_TTL,
             heartbeat: HeartbeatOptions {
@@ -99,6 +102,19 @@ impl Scenario {
     /// Speaks `api`: the seed protocol or the JSON API.
     pub fn api(mut self, api: Api) -> Scenario {
         self.api = api;
+        self
+    }
+
+    /// Serves the registry from `count` interchangeable frontends, hosts
+    /// `frontend-1`, `frontend-2`.., in place of the [`REGISTRY`] host: each
+    /// answers the registry's routes on its own address, all over one registry
+    /// held by host [`STORE`] (as frontends over one etcd cluster). Servers and
+    /// clients are given every frontend's URL, each starting at one drawn from its
+    /// seed, and move on to the next when one fails. Crash, hang, restart or cut
+    /// off any frontend; the store is not to be faulted. A server counts as able to
+    /// renew, and a client as connected, while it reaches at least one frontend.
+    pub fn frontends(mut self, count: usize) -> Scenario {
+        self.frontends = count;
         self
     }
 
@@ -255,9 +271,31 @@ impl Scenario {
         self.clients.iter().map(|(n, _)| n.clone()).collect()
     }
 
-    /// Every host's name: the registry, servers, clients, your own.
+    /// The hosts that answer the registry's routes: the [`REGISTRY`] host, or the
+    /// frontends ([`frontends`](Scenario::frontends)).
+    pub fn registry_names(&self) -> Vec<String> {
+        if self.frontends == 0 {
+            vec![REGISTRY.to_owned()]
+        } else {
+            (1..=self.frontends)
+                .map(|i| format!("frontend-{i}"))
+                .collect()
+        }
+    }
+
+    /// The host that holds the registry's state: the [`REGISTRY`] host, or the
+    /// [`STORE`] behind the frontends.
+    pub fn store_name(&self) -> &'static str {
+        if self.frontends == 0 { REGISTRY } else { STORE }
+    }
+
+    /// Every host's name: the registry (or the store and the frontends), servers,
+    /// clients, your own.
     pub fn host_names(&self) -> Vec<String> {
-        std::iter::once(REGISTRY.to_owned())
+        let store = (self.frontends > 0).then(|| STORE.to_owned());
+        store
+            .into_iter()
+            .chain(self.registry_names())
             .chain(self.server_names())
             .chain(self.client_names())
             .chain(self.others.iter().map(|(n, _)| n.clone()))

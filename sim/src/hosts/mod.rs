@@ -1,5 +1,6 @@
-//! The simulated hosts: the registry (the real one), servers running your server
-//! code, clients running your calling code, and any other host you add.
+//! The simulated hosts: the registry (the real one; or several frontends over one
+//! store, [`frontends`]), servers running your server code, clients running your
+//! calling code, and any other host you add.
 //!
 //! Every host's software is a factory turmoil calls on each (re)start, handed a
 //! context: [`Host`] for any host, [`ServerHost`] and [`ClientHost`] with the
@@ -7,6 +8,7 @@
 //! probes ([`crate::probes`]) are the simulation's; the rest is production code.
 
 mod client;
+mod frontends;
 mod registry;
 mod server;
 
@@ -14,6 +16,7 @@ pub use client::{ClientHost, SimDiscovery, SimXClient, error_kind};
 pub use server::ServerHost;
 
 pub(crate) use client::client;
+pub(crate) use frontends::{StoreSlot, frontend, store};
 pub(crate) use registry::registry;
 pub(crate) use server::server;
 
@@ -24,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rollcall_client::transport::HyperTransport;
-use rollcall_client::{DiscoveryOptions, HeartbeatOptions};
+use rollcall_client::{DiscoveryOptions, HeartbeatOptions, RegistryEndpoint};
 
 use crate::api::Api;
 use crate::event::Event;
@@ -62,6 +65,9 @@ pub(crate) struct HostConfig {
     pub seed: u64,
     pub observer: Observer,
     pub api: Api,
+    /// Where servers and clients find the registry: the registry host, or every
+    /// frontend.
+    pub endpoint: RegistryEndpoint,
     /// The TTL the registry grants.
     pub ttl: Duration,
     /// How often the registry host polls its registry, and each client samples

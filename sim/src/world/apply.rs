@@ -16,7 +16,7 @@ impl World {
             }
             Event::Crashed { host } => {
                 self.up.remove(host);
-                if *host == self.registry {
+                if *host == self.store {
                     self.registered.clear();
                 }
                 if let Some(client) = self.clients.get_mut(host) {
@@ -125,14 +125,18 @@ impl World {
         }
     }
 
-    /// Recomputes who can reach the registry after the driver changed something.
+    /// Recomputes who can reach the registry (any host answering its routes)
+    /// after the driver changed something.
     fn reassess(&mut self, at: Duration) {
         let reach: Vec<(String, bool)> = self
             .servers
             .keys()
             .chain(self.clients.keys())
             .map(|host| {
-                let ok = self.reachable_since(host, &self.registry).is_some();
+                let ok = self
+                    .registries
+                    .iter()
+                    .any(|registry| self.reachable_since(host, registry).is_some());
                 (host.clone(), ok)
             })
             .collect();
