@@ -3,8 +3,8 @@
 //!
 //! The fetch runs in a task of its own ([`rt::spawn`]: a tokio task natively, the
 //! page's event loop in a browser), bounded by the registry client's request
-//! timeout (per registry URL tried), and its outcome is recorded in the discovery's state whoever is still
-//! waiting. A caller whose deadline passes just stops waiting; the fetch goes on
+//! timeout (once per registry URL tried), and its outcome is recorded in the
+//! discovery's state whoever is still waiting. A caller whose deadline passes just stops waiting; the fetch goes on
 //! and its failure is recorded, so the next callers are served the last good list
 //! at once instead of each leading a fetch doomed by its own deadline.
 

@@ -173,7 +173,8 @@ impl<T: Transport> Follower<T> {
                     }
                     // A registry without a change feed: poll its list instead.
                     Some(404) => {
-                        tracing::info!(service = %self.service, "registry has no change feed; polling");
+                        let service = &self.service;
+                        tracing::info!(%service, "registry has no change feed; polling");
                         self.mode = Mode::Poll;
                         Step::Again
                     }

@@ -25,8 +25,9 @@
 //! a burst of changes is fetched in batches rather than one request each.
 //! [`ServiceView`] folds the items into a current list.
 //!
-//! With several registry URLs ([`RegistryEndpoint::json_many`](crate::RegistryEndpoint::json_many)),
-//! a held request goes to one frontend; if it fails, the next frontend is asked
+//! With several registry URLs
+//! ([`RegistryEndpoint::json_many`](crate::RegistryEndpoint::json_many)), a held
+//! request goes to one frontend; if it fails, the next frontend is asked
 //! for the same changes at once, and the next held request goes to the frontend
 //! that answered. Frontends share revisions, so the index is valid on any of them.
 //!
