@@ -45,7 +45,8 @@ pub struct HeartbeatOptions {
     /// [`period_for_ttl`]), the seed's `duration == 0`. Either way each period is
     /// drawn within [`PERIOD_JITTER_PERCENT`] of it.
     pub period: Duration,
-    /// Timeout of each registration and of the final deregistration.
+    /// Timeout of each registration and of the final deregistration, at each
+    /// frontend tried (a beat whose frontend fails moves on to the next registry URL).
     pub request_timeout: Duration,
     /// First retry delay after a failed beat.
     pub backoff_min: Duration,
@@ -175,7 +176,8 @@ impl Heartbeat {
     /// through first (its answer, or its request timeout), so the `DELETE` is sent
     /// after it and the registry cannot apply the beat after the deregistration. An
     /// instance the registry no longer knows counts as deregistered; on the seed
-    /// protocol there is nothing to do. Takes at most two request timeouts.
+    /// protocol there is nothing to do. Takes at most two request timeouts per
+    /// registry URL (each request may try every frontend).
     ///
     /// A beat that timed out may still reach a registry that is merely slow, after
     /// the `DELETE`: then the instance stays listed until its TTL runs out.

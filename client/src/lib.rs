@@ -11,7 +11,8 @@
 //! - [`rt`]: clock, sleep, spawn and [`Deadline`], from tokio natively.
 //! - [`RegistryClient`]: register, renew, deregister and list, over the seed's header
 //!   protocol or the JSON API ([`RegistryEndpoint`]), with a bearer token if the
-//!   registry wants one.
+//!   registry wants one; with several registry URLs (frontends of one registry),
+//!   a request moves on to the next when one fails.
 //! - [`Heartbeat`]: keeps one instance registered, the seed's `HeartBeat` with retries.
 //! - [`SelectMode`]: random, round-robin and weighted-random selection.
 //! - [`Discovery`]: [`MultiServersDiscovery`] (a fixed list) and [`RegistryDiscovery`]
@@ -49,7 +50,10 @@ pub use heartbeat::{
     NEVER_EXPIRES_PERIOD, PERIOD_JITTER_PERCENT, period_for_ttl,
 };
 pub use protocol::Instance;
-pub use registry_client::{DEFAULT_REQUEST_TIMEOUT, RegistryClient, RegistryEndpoint};
+pub use registry_client::{
+    DEFAULT_REQUEST_TIMEOUT, FRONTEND_RETRY_MAX, FRONTEND_RETRY_MIN, MAX_REGISTRY_URLS,
+    RegistryClient, RegistryEndpoint,
+};
 pub use rpc::{DEFAULT_CALL_TIMEOUT, RpcClient};
 pub use rt::Deadline;
 pub use select::SelectMode;

@@ -3,75 +3,54 @@
 //! One client speaks either protocol, chosen by its [`RegistryEndpoint`]: the seed's
 //! header protocol (works against the Go seed too) or the JSON API, which adds named
 //! services, metadata, weights, deregistration and revisions.
+//!
+//! - `endpoint`: [`RegistryEndpoint`], one registry URL or several frontends';
+//! - `exchange`: one request, sent on to the next frontend when one fails;
+//! - `failover`: which frontend a request tries first, and which next;
+//! - `views`: the service index and the leases, for dashboards.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, IF_NONE_MATCH};
-use http::{HeaderValue, Method, StatusCode};
+use http::header::{CONTENT_TYPE, IF_NONE_MATCH};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
 
 use crate::error::Error;
 use crate::protocol::{
     self, DEFAULT_SERVICE, HEADER_SERVER, HEADER_SERVERS, HEADER_TTL_MS, HEADER_WARMING, Instance,
     InstanceList, ListVersion, RegisterRequest, RegisterResponse, Token, paths,
 };
-use crate::transport::{HttpRequest, HttpResponse, Transport};
+use crate::rt::Instant;
+use crate::transport::Transport;
+
+mod endpoint;
+mod exchange;
+mod failover;
+
+pub use endpoint::{MAX_REGISTRY_URLS, RegistryEndpoint};
+pub use failover::{FRONTEND_RETRY_MAX, FRONTEND_RETRY_MIN};
+
+pub(crate) use exchange::{Answered, Call};
+use failover::Frontends;
 
 /// Per-request timeout of a [`RegistryClient`] unless changed with
 /// [`RegistryClient::with_timeout`]: long enough for a loaded registry, short enough
 /// that a partitioned one is noticed well within a heartbeat period.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Which registry to talk to, and in which protocol.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryEndpoint {
-    kind: Kind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind {
-    Seed { url: String },
-    Json { base_url: String, service: String },
-}
-
-impl RegistryEndpoint {
-    /// The seed protocol at its full URL, e.g. `http://localhost:9999/_rpc_/registry`.
-    /// Its one service is [`DEFAULT_SERVICE`]; deregistration does not exist there.
-    pub fn seed(url: impl Into<String>) -> Self {
-        RegistryEndpoint {
-            kind: Kind::Seed { url: url.into() },
-        }
-    }
-
-    /// The JSON API of the registry at `base_url` (e.g. `http://127.0.0.1:9999`), for
-    /// one named service.
-    pub fn json(base_url: impl Into<String>, service: impl Into<String>) -> Self {
-        let base_url = base_url.into().trim_end_matches('/').to_owned();
-        RegistryEndpoint {
-            kind: Kind::Json {
-                base_url,
-                service: service.into(),
-            },
-        }
-    }
-
-    /// The service this endpoint registers into and lists.
-    pub fn service(&self) -> &str {
-        match &self.kind {
-            Kind::Seed { .. } => DEFAULT_SERVICE,
-            Kind::Json { service, .. } => service,
-        }
-    }
-
-    /// Whether this is the seed's header protocol.
-    pub fn is_seed(&self) -> bool {
-        matches!(self.kind, Kind::Seed { .. })
-    }
-}
-
 /// Registers, renews, deregisters and lists instances of one service of one registry.
 ///
-/// Cheap to clone when the transport is (it shares the transport's pool).
+/// With several registry URLs ([`RegistryEndpoint::json_many`]), each request goes
+/// to one frontend and moves on to the next when that one cannot be reached, does
+/// not answer within the timeout, or answers `500`, `502`, `503` or `504`; any other
+/// answer (a `4xx` included) is the registry's and is returned. Requests start at
+/// the frontend that answered last; each client starts at a frontend of its own,
+/// drawn at random ([`with_rng_seed`](Self::with_rng_seed)), so a fleet spreads,
+/// and goes back to it once it has had time to return ([`FRONTEND_RETRY_MIN`]).
+///
+/// Cheap to clone when the transport is (it shares the transport's pool); clones
+/// share what was learnt about the frontends.
 #[derive(Debug, Clone)]
 pub struct RegistryClient<T> {
     transport: T,
@@ -79,17 +58,28 @@ pub struct RegistryClient<T> {
     timeout: Duration,
     /// Sent as `Authorization: Bearer` on every request, if set. Its `Debug` hides it.
     token: Option<Token>,
+    frontends: Arc<Frontends>,
 }
 
 impl<T: Transport> RegistryClient<T> {
-    /// A client for `endpoint` over `transport`, with [`DEFAULT_REQUEST_TIMEOUT`].
+    /// A client for `endpoint` over `transport`, with [`DEFAULT_REQUEST_TIMEOUT`];
+    /// with several URLs, the first frontend is drawn from the OS's randomness.
     pub fn new(transport: T, endpoint: RegistryEndpoint) -> Self {
+        let frontends = Arc::new(Frontends::new(endpoint.urls().len(), None));
         RegistryClient {
             transport,
             endpoint,
             timeout: DEFAULT_REQUEST_TIMEOUT,
             token: None,
+            frontends,
         }
+    }
+
+    /// Draws the frontend this client starts at from `seed` instead, for
+    /// reproducible runs (starts afresh: nothing learnt so far is kept).
+    pub fn with_rng_seed(mut self, seed: u64) -> Self {
+        self.frontends = Arc::new(Frontends::new(self.endpoint.urls().len(), Some(seed)));
+        self
     }
 
     /// Sends `token` with every request (`Authorization: Bearer <token>`), for a
@@ -101,7 +91,7 @@ impl<T: Transport> RegistryClient<T> {
         self
     }
 
-    /// Changes the timeout of each request.
+    /// Changes the timeout of each request to one frontend.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -112,18 +102,29 @@ impl<T: Transport> RegistryClient<T> {
         &self.endpoint
     }
 
-    /// The timeout of each request.
+    /// The timeout of each request to one frontend.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The longest one request may take: the timeout once per registry URL, since
+    /// a request tries each frontend at most once.
+    pub fn longest_request(&self) -> Duration {
+        let urls = u32::try_from(self.endpoint.urls().len()).unwrap_or(u32::MAX);
+        self.timeout.saturating_mul(urls)
+    }
+
+    /// The registry URL the next request goes to first: the one that answered last,
+    /// or this client's own once it is due to be tried again.
+    pub fn frontend(&self) -> &str {
+        &self.endpoint.urls()[self.frontends.first(Instant::now())]
     }
 
     /// This client, for `service` of the same registry (JSON API; a seed endpoint
     /// has one service and is kept as it is).
     pub(crate) fn for_service(&self, service: &str) -> RegistryClient<T> {
         let mut client = self.clone();
-        if let Kind::Json { service: named, .. } = &mut client.endpoint.kind {
-            *named = service.to_owned();
-        }
+        client.endpoint = self.endpoint.for_service(service);
         client
     }
 
@@ -134,37 +135,36 @@ impl<T: Transport> RegistryClient<T> {
     /// not send it.
     pub async fn register(&self, request: &RegisterRequest) -> Result<Duration, Error> {
         protocol::validate_addr(&request.addr)?;
-        match &self.endpoint.kind {
-            Kind::Seed { url } => {
-                let req = http::Request::post(url.as_str())
-                    .header(HEADER_SERVER, request.addr.as_str())
-                    .body(Bytes::new())
-                    .map_err(|_| Error::InvalidUrl(url.clone()))?;
-                let response = self.exchange(url, req).await?;
-                match response.headers().get(HEADER_TTL_MS) {
-                    None => Ok(protocol::DEFAULT_TTL),
-                    Some(value) => value
-                        .to_str()
-                        .ok()
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_millis)
-                        .ok_or_else(|| malformed(url, format!("bad {HEADER_TTL_MS} header"))),
-                }
-            }
-            Kind::Json { base_url, service } => {
-                protocol::validate_service(service)?;
-                let url = format!("{base_url}{}", paths::instances(service));
-                let body = serde_json::to_vec(request).map_err(|e| Error::Codec(e.to_string()))?;
-                let req = http::Request::post(url.as_str())
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(Bytes::from(body))
-                    .map_err(|_| Error::InvalidUrl(url.clone()))?;
-                let response = self.exchange(&url, req).await?;
-                let answer: RegisterResponse = serde_json::from_slice(response.body())
-                    .map_err(|e| malformed(&url, e.to_string()))?;
-                Ok(Duration::from_millis(answer.ttl_ms))
-            }
+        if self.endpoint.is_seed() {
+            // A valid address is a valid header value, and the name is a constant.
+            let (Ok(name), Ok(addr)) = (
+                HeaderName::from_bytes(HEADER_SERVER.as_bytes()),
+                HeaderValue::from_str(&request.addr),
+            ) else {
+                return Err(Error::InvalidUrl(request.addr.clone()));
+            };
+            let call = Call::new(Method::POST, "").header(name, addr);
+            let Answered { url, response } = self.send(call).await?;
+            return match response.headers().get(HEADER_TTL_MS) {
+                None => Ok(protocol::DEFAULT_TTL),
+                Some(value) => value
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_millis)
+                    .ok_or_else(|| malformed(&url, format!("bad {HEADER_TTL_MS} header"))),
+            };
         }
+        let service = self.endpoint.service();
+        protocol::validate_service(service)?;
+        let body = serde_json::to_vec(request).map_err(|e| Error::Codec(e.to_string()))?;
+        let call = Call::new(Method::POST, paths::instances(service))
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(Bytes::from(body));
+        let Answered { url, response } = self.send(call).await?;
+        let answer: RegisterResponse =
+            serde_json::from_slice(response.body()).map_err(|e| malformed(&url, e.to_string()))?;
+        Ok(Duration::from_millis(answer.ttl_ms))
     }
 
     /// Removes `addr` from the service now rather than at its expiry. An address that
@@ -172,18 +172,17 @@ impl<T: Transport> RegistryClient<T> {
     /// deregister: there this does nothing and the address expires after its TTL.
     pub async fn deregister(&self, addr: &str) -> Result<(), Error> {
         protocol::validate_addr(addr)?;
-        match &self.endpoint.kind {
-            Kind::Seed { url } => {
-                tracing::debug!(%url, addr, "seed protocol has no deregistration; address will expire");
-                Ok(())
-            }
-            Kind::Json { base_url, service } => {
-                protocol::validate_service(service)?;
-                let url = format!("{base_url}{}", paths::instance(service, addr));
-                let req = request(Method::DELETE, &url)?;
-                self.exchange(&url, req).await.map(drop)
-            }
+        if self.endpoint.is_seed() {
+            tracing::debug!(
+                addr,
+                "seed protocol has no deregistration; address will expire"
+            );
+            return Ok(());
         }
+        let service = self.endpoint.service();
+        protocol::validate_service(service)?;
+        let call = Call::new(Method::DELETE, paths::instance(service, addr));
+        self.send(call).await.map(drop)
     }
 
     /// The alive instances, or `None` when they have not changed since `known`
@@ -192,70 +191,37 @@ impl<T: Transport> RegistryClient<T> {
     /// `,`, trimmed, empties dropped, as the seed's discovery does; `warming` when
     /// the registry sent [`HEADER_WARMING`] (rollcall does while it warms up).
     pub async fn list(&self, known: Option<ListVersion>) -> Result<Option<InstanceList>, Error> {
-        match &self.endpoint.kind {
-            Kind::Seed { url } => {
-                let response = self.exchange(url, request(Method::GET, url)?).await?;
-                let header = match response.headers().get(HEADER_SERVERS) {
-                    None => "",
-                    Some(value) => value
-                        .to_str()
-                        .map_err(|_| malformed(url, format!("{HEADER_SERVERS} is not text")))?,
-                };
-                Ok(Some(InstanceList {
-                    service: DEFAULT_SERVICE.to_owned(),
-                    epoch: 0,
-                    revision: 0,
-                    warming: response.headers().contains_key(HEADER_WARMING),
-                    instances: parse_servers(header),
-                }))
-            }
-            Kind::Json { base_url, service } => {
-                protocol::validate_service(service)?;
-                let url = format!("{base_url}{}", paths::service(service));
-                let mut req = request(Method::GET, &url)?;
-                if let Some(version) = known {
-                    let etag = http::HeaderValue::from_str(&version.etag())
-                        .map_err(|_| Error::InvalidUrl(url.clone()))?;
-                    req.headers_mut().insert(IF_NONE_MATCH, etag);
-                }
-                let response = self.exchange(&url, req).await?;
-                if response.status() == StatusCode::NOT_MODIFIED {
-                    return Ok(None);
-                }
-                let list: InstanceList = serde_json::from_slice(response.body())
-                    .map_err(|e| malformed(&url, e.to_string()))?;
-                Ok(Some(list))
-            }
+        if self.endpoint.is_seed() {
+            let Answered { url, response } = self.send(Call::get("")).await?;
+            let header = match response.headers().get(HEADER_SERVERS) {
+                None => "",
+                Some(value) => value
+                    .to_str()
+                    .map_err(|_| malformed(&url, format!("{HEADER_SERVERS} is not text")))?,
+            };
+            return Ok(Some(InstanceList {
+                service: DEFAULT_SERVICE.to_owned(),
+                epoch: 0,
+                revision: 0,
+                warming: response.headers().contains_key(HEADER_WARMING),
+                instances: parse_servers(header),
+            }));
         }
-    }
-
-    /// Sends `req`; a `2xx` or `304` answer is `Ok`, anything else an error.
-    async fn exchange(&self, url: &str, req: HttpRequest) -> Result<HttpResponse, Error> {
-        self.exchange_within(url, req, self.timeout).await
-    }
-
-    /// [`exchange`](Self::exchange) under `timeout` instead of the client's own: a
-    /// blocking query is held by the server for its wait, and its timeout must
-    /// exceed that. Every request goes through here, with the token, if any.
-    pub(crate) async fn exchange_within(
-        &self,
-        url: &str,
-        mut req: HttpRequest,
-        timeout: Duration,
-    ) -> Result<HttpResponse, Error> {
-        if let Some(token) = &self.token {
-            // The token's alphabet is that of a header value: this cannot fail.
-            if let Ok(value) = HeaderValue::from_str(&token.bearer_header()) {
-                req.headers_mut().insert(AUTHORIZATION, value);
-            }
+        let service = self.endpoint.service();
+        protocol::validate_service(service)?;
+        let mut call = Call::get(paths::service(service));
+        if let Some(version) = known {
+            let etag = HeaderValue::from_str(&version.etag())
+                .map_err(|_| Error::InvalidUrl(version.etag()))?;
+            call = call.header(IF_NONE_MATCH, etag);
         }
-        let response = self.transport.send(req, timeout).await?;
-        let status = response.status();
-        if status.is_success() || status == StatusCode::NOT_MODIFIED {
-            Ok(response)
-        } else {
-            Err(Error::from_status(url, &response))
+        let Answered { url, response } = self.send(call).await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(None);
         }
+        let list: InstanceList =
+            serde_json::from_slice(response.body()).map_err(|e| malformed(&url, e.to_string()))?;
+        Ok(Some(list))
     }
 }
 
@@ -267,14 +233,6 @@ fn parse_servers(header: &str) -> Vec<Instance> {
         .filter(|s| !s.is_empty())
         .map(Instance::from_addr)
         .collect()
-}
-
-pub(crate) fn request(method: Method, url: &str) -> Result<HttpRequest, Error> {
-    http::Request::builder()
-        .method(method)
-        .uri(url)
-        .body(Bytes::new())
-        .map_err(|_| Error::InvalidUrl(url.to_owned()))
 }
 
 pub(crate) fn malformed(url: &str, reason: String) -> Error {
@@ -299,6 +257,8 @@ const _: fn(&RegistryClient<crate::transport::HyperTransport>, &RegisterRequest)
 #[cfg(test)]
 pub(crate) mod fake;
 
+#[cfg(test)]
+pub(crate) mod failover_tests;
 #[cfg(test)]
 mod tests;
 

@@ -354,3 +354,79 @@ async fn a_discovery_in_watch_mode_serves_changes_without_a_refresh() {
     drop(discovery);
     client.deregister("10.9.9.8:1").await.expect("deregister");
 }
+
+/// A client of `list` (comma-separated) that starts at `first`.
+fn client_starting_at(list: &str, service: &str, first: &str) -> RegistryClient<FetchTransport> {
+    let endpoint = RegistryEndpoint::parse_json(list, service).expect("a valid list");
+    (0..)
+        .map(|seed| {
+            RegistryClient::new(FetchTransport::new(), endpoint.clone()).with_rng_seed(seed)
+        })
+        .find(|client| client.frontend() == first)
+        .expect("some seed starts there")
+        .with_timeout(TIMEOUT)
+}
+
+#[wasm_bindgen_test]
+async fn a_registry_url_that_refuses_is_passed_over() {
+    use futures_util::StreamExt;
+    use rollcall_client::{Heartbeat, HeartbeatOptions, ListSource};
+
+    let service = format!("browser-failover-{}", js_sys::Date::now() as u64);
+    // Port 9 (discard): nothing listens there; the harness's registry does.
+    let refusing = "http://127.0.0.1:9";
+    let list = format!("{refusing}, {}", registry());
+    let fresh = || client_starting_at(&list, &service, refusing);
+    let request = RegisterRequest {
+        addr: "10.9.9.7:1".to_owned(),
+        metadata: Default::default(),
+        weight: None,
+        ttl_ms: Some(5_000),
+    };
+
+    // A heartbeat's first beat moves on to the registry that answers.
+    let heartbeat = Heartbeat::start(fresh(), request.clone(), HeartbeatOptions::default());
+    let client = fresh();
+    let start = Instant::now();
+    loop {
+        let listed = client.list(None).await.expect("list").expect("full list");
+        if listed.instances.iter().any(|i| i.addr == request.addr) {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the heartbeat never landed");
+        rollcall_client::rt::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        client.frontend(),
+        registry().trim_end_matches('/'),
+        "sticks to it"
+    );
+
+    // A watch and a watching discovery that start at the refusing URL.
+    let options = WatchOptions {
+        wait: Duration::from_secs(2),
+        rng_seed: Some(1),
+        ..WatchOptions::default()
+    };
+    let mut stream = fresh().watch_with(&service, options).expect("valid");
+    match stream.next().await.expect("an item") {
+        WatchEvent::Reset(list) => assert_eq!(list.instances.len(), 1),
+        other => panic!("expected the list from the second URL, got {other:?}"),
+    }
+    let discovery = RegistryDiscovery::new(
+        fresh(),
+        DiscoveryOptions {
+            source: ListSource::Watch,
+            rng_seed: Some(4),
+            ..DiscoveryOptions::default()
+        },
+    );
+    let served = discovery.get_all().await.expect("served");
+    assert_eq!(served.len(), 1, "{served:?}");
+    assert_eq!(discovery.last_error(), None);
+
+    // Stopping deregisters, through the registry that answers.
+    heartbeat.stop().await.expect("deregistered");
+    let listed = client.list(None).await.expect("list").expect("full list");
+    assert!(listed.instances.is_empty(), "{listed:?}");
+}

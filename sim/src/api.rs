@@ -7,6 +7,11 @@ use rollcall_protocol::{DEFAULT_PATH, DEFAULT_SERVICE};
 /// The registry's host name in every simulation.
 pub const REGISTRY: &str = "registry";
 
+/// The host holding the one registry that several frontends serve
+/// ([`Scenario::frontends`](crate::Scenario::frontends)); frontends are named
+/// `frontend-1`, `frontend-2`..
+pub const STORE: &str = "store";
+
 /// The port the registry listens on.
 pub const REGISTRY_PORT: u16 = 9999;
 
@@ -58,6 +63,24 @@ impl Api {
         }
     }
 
+    /// Where the registry answers in this protocol when `hosts` (frontends of one
+    /// registry) each serve it: every host's URL, in order. Refuses what
+    /// [`RegistryEndpoint::json_many`] refuses (no host, more than 16).
+    pub fn endpoint_at(
+        &self,
+        hosts: &[String],
+    ) -> Result<RegistryEndpoint, rollcall_client::Error> {
+        let bases = hosts
+            .iter()
+            .map(|host| format!("http://{host}:{REGISTRY_PORT}"));
+        match self {
+            Api::Seed => {
+                RegistryEndpoint::seed_many(bases.map(|base| format!("{base}{DEFAULT_PATH}")))
+            }
+            Api::Json { service } => RegistryEndpoint::json_many(bases, service.as_str()),
+        }
+    }
+
     /// The address host `host` registers when it listens on `port`: the seed's
     /// `tcp@host:port`, or `host:port` on the JSON API. Either is what
     /// [`RpcClient`](rollcall_client::RpcClient) calls.
@@ -81,5 +104,21 @@ mod tests {
         assert_eq!(Api::Seed.service(), "default");
         assert!(Api::Seed.endpoint().is_seed());
         assert_eq!(Api::json("quotes").endpoint().service(), "quotes");
+        let hosts = ["frontend-1".to_owned(), "frontend-2".to_owned()];
+        let seed = Api::Seed.endpoint_at(&hosts).expect("two hosts");
+        assert_eq!(
+            seed.urls(),
+            [
+                "http://frontend-1:9999/_rpc_/registry",
+                "http://frontend-2:9999/_rpc_/registry"
+            ]
+        );
+        assert_eq!(
+            Api::Seed.endpoint_at(&hosts[..1]).ok(),
+            Some(RegistryEndpoint::seed(
+                "http://frontend-1:9999/_rpc_/registry"
+            ))
+        );
+        assert!(Api::json("q").endpoint_at(&[]).is_err());
     }
 }

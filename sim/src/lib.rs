@@ -66,7 +66,9 @@
 //!   and a transport over simulated TCP ([`SimConnector`]); watchers following
 //!   the service with the real watch stream ([`Scenario::watchers`], each item
 //!   recorded as a [`WatchItem`]); and any host of your own ([`Scenario::host`]).
-//!   The seed protocol or the JSON API ([`Api`]).
+//!   The seed protocol or the JSON API ([`Api`]). Or several registry frontends
+//!   over one registry ([`Scenario::frontends`]), for clients that fail over
+//!   between them.
 //! - **Faults** ([`Plan`], [`Fault`]): crash and restart any host, partition and
 //!   heal, hang a host or hold a link (a hung process: connections open,
 //!   nothing answered), random loss and latency spikes over a window, registry
@@ -134,7 +136,7 @@ pub mod trace;
 mod watch;
 mod world;
 
-pub use api::{Api, REGISTRY, REGISTRY_PORT, SERVER_PORT};
+pub use api::{Api, REGISTRY, REGISTRY_PORT, SERVER_PORT, STORE};
 pub use checks::Check;
 pub use event::{Change, Event, Record};
 pub use failure::Failure;

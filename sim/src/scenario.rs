@@ -43,6 +43,8 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
 pub struct Scenario {
     name: String,
     api: Api,
+    /// Frontends of one registry in place of the registry host; 0: the registry host.
+    frontends: usize,
     network: Network,
     ttl: Duration,
     warmup: Option<Duration>,
@@ -78,6 +80,7 @@ impl Scenario {
         Scenario {
             name: name.to_owned(),
             api: Api::Seed,
+            frontends: 0,
             network: Network::default(),
             ttl: DEFAULT_SIM_TTL,
             warmup: None,
@@ -107,6 +110,19 @@ impl Scenario {
     /// Speaks `api`: the seed protocol or the JSON API.
     pub fn api(mut self, api: Api) -> Scenario {
         self.api = api;
+        self
+    }
+
+    /// Serves the registry from `count` interchangeable frontends, hosts
+    /// `frontend-1`, `frontend-2`.., in place of the [`REGISTRY`] host: each
+    /// answers the registry's routes on its own address, all over one registry
+    /// held by host [`STORE`] (as frontends over one etcd cluster). Servers and
+    /// clients are given every frontend's URL, each starting at one drawn from its
+    /// seed, and move on to the next when one fails. Crash, hang, restart or cut
+    /// off any frontend; the store is not to be faulted. A server counts as able to
+    /// renew, and a client as connected, while it reaches at least one frontend.
+    pub fn frontends(mut self, count: usize) -> Scenario {
+        self.frontends = count;
         self
     }
 

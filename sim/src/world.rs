@@ -38,7 +38,11 @@ pub struct Expiry {
 #[derive(Debug)]
 pub struct World {
     timing: Timing,
-    registry: String,
+    /// The host holding the registry's state: its crash empties the registry.
+    store: String,
+    /// The hosts answering the registry's routes (the store itself, or its
+    /// frontends): reaching any one of them is reaching the registry.
+    registries: Vec<String>,
     now: Duration,
     records: Vec<Record>,
     /// Index of the first record not yet checked.
@@ -76,10 +80,16 @@ pub struct World {
 }
 
 impl World {
-    /// The world of a scenario with `registry`, `servers` (host name, address),
-    /// `clients` and `watchers`, every host down until its
+    /// The world of a scenario with `registry` (the host holding its state, and
+    /// those answering its routes), `servers` (host name, address), `clients` and
+    /// `watchers`, every host down until its
     /// [`Event::Started`](crate::Event::Started), on `network`.
-    pub(crate) fn new(timing: Timing, registry: &str, hosts: Hosts<'_>, network: &Network) -> Self {
+    pub(crate) fn new(
+        timing: Timing,
+        registry: (&str, &[String]),
+        hosts: Hosts<'_>,
+        network: &Network,
+    ) -> Self {
         let Hosts {
             servers,
             clients,
@@ -88,7 +98,8 @@ impl World {
         let lossy = network.fail_rate > 0.0;
         World {
             timing,
-            registry: registry.to_owned(),
+            store: registry.0.to_owned(),
+            registries: registry.1.to_vec(),
             now: Duration::ZERO,
             records: Vec::new(),
             checked: 0,
@@ -222,7 +233,8 @@ impl World {
     }
 
     /// Since when server `host` can renew its registration (it and the registry up,
-    /// the link between them intact); `None`: it cannot.
+    /// the link between them intact; with frontends, to at least one of them);
+    /// `None`: it cannot.
     pub fn healthy_since(&self, host: &str) -> Option<Duration> {
         self.servers.get(host)?.healthy_since
     }

@@ -98,7 +98,7 @@ pub struct DiscoveryOptions {
     /// if it fails. Also how long servers kept across a registry restart may stay
     /// after the previous run last listed them. [`DEFAULT_MAX_STALE`].
     pub max_stale: Duration,
-    /// Timeout of each registry request; `None` keeps the
+    /// Timeout of each registry request (at each frontend tried); `None` keeps the
     /// [`RegistryClient`](crate::RegistryClient)'s own. In watch mode a held
     /// request's timeout is its wait plus the server's jitter plus this.
     pub request_timeout: Option<Duration>,

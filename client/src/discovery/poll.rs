@@ -3,8 +3,8 @@
 //!
 //! The fetch runs in a task of its own ([`rt::spawn`]: a tokio task natively, the
 //! page's event loop in a browser), bounded by the registry client's request
-//! timeout, and its outcome is recorded in the discovery's state whoever is still
-//! waiting. A caller whose deadline passes just stops waiting; the fetch goes on
+//! timeout (once per registry URL tried), and its outcome is recorded in the
+//! discovery's state whoever is still waiting. A caller whose deadline passes just stops waiting; the fetch goes on
 //! and its failure is recorded, so the next callers are served the last good list
 //! at once instead of each leading a fetch doomed by its own deadline.
 
@@ -31,8 +31,9 @@ pub(super) fn spawn<T: Transport>(shared: Arc<Shared<T>>, fetch: Fetch) {
         );
         // The transport must honour its timeout; this one guards the discovery
         // against one that does not, since a fetch that never ends would stop
-        // every later refresh.
-        let timeout = shared.client.timeout();
+        // every later refresh. A fetch may try every registry URL, each under
+        // the client's timeout.
+        let timeout = shared.client.longest_request();
         let fetched = rt::timeout(timeout, shared.client.list(fetch.known))
             .await
             .unwrap_or(Err(Error::Transport(TransportError::Timeout(timeout))));

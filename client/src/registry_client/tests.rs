@@ -3,6 +3,7 @@ use std::time::Duration;
 use super::fake::{FakeTransport, json, reply};
 use super::*;
 use crate::protocol::{ErrorBody, Instance, InstanceList, ListVersion, RegisterResponse};
+use http::header::AUTHORIZATION;
 
 fn req(addr: &str) -> RegisterRequest {
     RegisterRequest {

@@ -1,8 +1,6 @@
 //! Read-only views of the JSON API for dashboards: the service index and the leases.
 
-use http::Method;
-
-use super::{Kind, RegistryClient, malformed, request};
+use super::{Answered, Call, RegistryClient, malformed};
 use crate::error::Error;
 use crate::protocol::{self, paths};
 use crate::transport::Transport;
@@ -12,35 +10,35 @@ impl<T: Transport> RegistryClient<T> {
     /// (`GET /v1/services`). JSON API only: the seed protocol has a single unnamed
     /// service and no index.
     pub async fn services(&self) -> Result<protocol::ServiceIndex, Error> {
-        let base_url = self.json_base("the service index")?;
-        let url = format!("{base_url}{}", paths::services());
-        self.get_json(&url).await
+        self.require_json("the service index")?;
+        self.get_json(paths::services()).await
     }
 
     /// How long ago each instance of this client's service last beat, and how long
     /// it has left (`GET /v1/services/{service}/leases`). JSON API only.
     pub async fn leases(&self) -> Result<protocol::LeaseList, Error> {
-        let base_url = self.json_base("leases")?;
+        self.require_json("leases")?;
         let service = self.endpoint.service();
         protocol::validate_service(service)?;
-        let url = format!("{base_url}{}", paths::leases(service));
-        self.get_json(&url).await
+        self.get_json(paths::leases(service)).await
     }
 
-    /// The JSON API's base URL, or an error naming `what` the seed protocol lacks.
-    pub(crate) fn json_base(&self, what: &str) -> Result<&str, Error> {
-        match &self.endpoint.kind {
-            Kind::Json { base_url, .. } => Ok(base_url),
-            Kind::Seed { url } => Err(Error::InvalidUrl(format!(
+    /// An error naming `what` the seed protocol lacks, on a seed endpoint.
+    pub(crate) fn require_json(&self, what: &str) -> Result<(), Error> {
+        if self.endpoint.is_seed() {
+            let url = self.endpoint.urls().join(",");
+            Err(Error::InvalidUrl(format!(
                 "{url}: the seed protocol has no {what}; use a JSON endpoint"
-            ))),
+            )))
+        } else {
+            Ok(())
         }
     }
 
-    /// `GET url`, decoded as JSON.
-    async fn get_json<R: serde::de::DeserializeOwned>(&self, url: &str) -> Result<R, Error> {
-        let response = self.exchange(url, request(Method::GET, url)?).await?;
-        serde_json::from_slice(response.body()).map_err(|e| malformed(url, e.to_string()))
+    /// `GET path` of the JSON API, decoded as JSON.
+    async fn get_json<R: serde::de::DeserializeOwned>(&self, path: String) -> Result<R, Error> {
+        let Answered { url, response } = self.send(Call::get(path)).await?;
+        serde_json::from_slice(response.body()).map_err(|e| malformed(&url, e.to_string()))
     }
 }
 
@@ -50,6 +48,7 @@ mod tests {
     use super::*;
     use crate::protocol::{Lease, LeaseList, ServiceIndex, ServiceSummary};
     use crate::registry_client::RegistryEndpoint;
+    use http::Method;
 
     #[tokio::test]
     async fn services_and_leases_read_the_json_api() {

@@ -148,9 +148,10 @@ where
 /// up to `max_body` bytes.
 ///
 /// A server may close an idle kept-alive connection just as a request goes out
-/// on it; the request then ends with no response at all. An idempotent request
-/// is sent once more on a fresh connection, as HTTP/1.1 allows (RFC 9112,
-/// 9.3.1); any other is left to the caller, who knows whether a repeat is safe.
+/// on it, or be restarted behind it (the connection is then reset); the request
+/// ends with no response at all. An idempotent request is sent once more on a
+/// fresh connection, as HTTP/1.1 allows (RFC 9112, 9.3.1); any other is left to
+/// the caller, who knows whether a repeat is safe.
 async fn exchange<K>(
     client: &Client<K, Full<Bytes>>,
     request: HttpRequest,
@@ -215,13 +216,30 @@ fn copy(request: &HttpRequest) -> HttpRequest {
     copy
 }
 
-/// Whether the connection closed before any response arrived: the sign of a
-/// server closing an idle connection as the request was sent on it.
+/// Whether the connection closed or was reset before any response arrived: the
+/// sign of a server closing an idle connection as the request was sent on it, or
+/// of a server process that is gone (restarted) behind a kept-alive connection.
+/// (`request` returns once the response head is in: an error from it means no
+/// response.)
 fn closed_unanswered(error: &hyper_util::client::legacy::Error) -> bool {
-    error
+    let Some(hyper_error) = error
         .source()
         .and_then(|cause| cause.downcast_ref::<hyper::Error>())
-        .is_some_and(hyper::Error::is_incomplete_message)
+    else {
+        return false;
+    };
+    let reset = hyper_error
+        .source()
+        .and_then(|cause| cause.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            )
+        });
+    hyper_error.is_incomplete_message() || reset
 }
 
 /// An error and its causes, `: `-joined: hyper's own messages are terse ("client

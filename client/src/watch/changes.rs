@@ -5,11 +5,9 @@
 
 use std::time::Duration;
 
-use http::Method;
-
 use crate::error::Error;
 use crate::protocol::{self, ChangeBatch, ListVersion, WatchQuery};
-use crate::registry_client::{RegistryClient, malformed, request};
+use crate::registry_client::{Answered, Call, RegistryClient, malformed};
 use crate::transport::Transport;
 
 impl<T: Transport> RegistryClient<T> {
@@ -20,7 +18,7 @@ impl<T: Transport> RegistryClient<T> {
     /// no longer holds those changes, or the registry restarted) or the registry has
     /// no change feed (`404`): list the service again instead. JSON API only.
     pub async fn changes_since(&self, since: ListVersion) -> Result<Option<ChangeBatch>, Error> {
-        let base = self.json_base("a change feed")?;
+        self.require_json("a change feed")?;
         let service = self.endpoint().service();
         protocol::validate_service(service)?;
         let query = WatchQuery {
@@ -28,10 +26,9 @@ impl<T: Transport> RegistryClient<T> {
             wait: Duration::ZERO,
             epoch: Some(since.epoch),
         };
-        let url = format!("{base}{}", protocol::watch::watch_changes(service, &query));
-        let req = request(Method::GET, &url)?;
-        let response = match self.exchange_within(&url, req, self.timeout()).await {
-            Ok(response) => response,
+        let call = Call::get(protocol::watch::watch_changes(service, &query));
+        let (url, response) = match self.send(call).await {
+            Ok(Answered { url, response }) => (url, response),
             Err(error) if matches!(error.status(), Some(404 | 410)) => return Ok(None),
             Err(error) => return Err(error),
         };

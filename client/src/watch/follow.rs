@@ -2,13 +2,13 @@
 //! change feed; start over when told to; back off on failure; poll a registry that
 //! cannot watch.
 
-use http::Method;
+use std::time::Duration;
 
 use super::WatchEvent;
 use super::pacing::Pacer;
 use crate::error::Error;
 use crate::protocol::{self, ChangeBatch, Instance, InstanceList, ListVersion, WatchQuery};
-use crate::registry_client::{RegistryClient, malformed, request};
+use crate::registry_client::{Answered, Call, RegistryClient, malformed};
 use crate::transport::Transport;
 
 /// What the follower does next.
@@ -43,6 +43,10 @@ pub(super) struct Follower<T> {
     seen: Option<ListVersion>,
     /// The seed protocol's list as last given, since it has no versions.
     seed_list: Option<Vec<Instance>>,
+    /// The last request failed: the next blocking query is answered at once
+    /// (`wait=0`), so a registry that is back says the view is current without
+    /// holding it for another wait.
+    recovering: bool,
 }
 
 impl<T: Transport> Follower<T> {
@@ -60,6 +64,7 @@ impl<T: Transport> Follower<T> {
             at: None,
             seen: None,
             seed_list: None,
+            recovering: false,
         }
     }
 
@@ -77,6 +82,7 @@ impl<T: Transport> Follower<T> {
                 (Mode::Feed, None) => self.list().await,
                 (Mode::Poll, _) => self.poll().await,
             };
+            self.recovering = matches!(step, Step::Failed(_));
             match step {
                 Step::Yield(event) => {
                     self.pacer.succeeded();
@@ -125,28 +131,39 @@ impl<T: Transport> Follower<T> {
         Step::Yield(WatchEvent::Reset(list))
     }
 
-    /// One blocking query on the change feed, from `at`.
+    /// One blocking query on the change feed, from `at`. Should the frontend it
+    /// goes to fail, the next is asked for the changes since `at` at once; after
+    /// a failed request, the first is too.
     async fn follow(&mut self, at: ListVersion) -> Step {
-        let base = match self.client.json_base("a change feed") {
-            Ok(base) => base.to_owned(),
-            Err(error) => return Step::Failed(error),
-        };
-        let query = WatchQuery {
+        if let Err(error) = self.client.require_json("a change feed") {
+            return Step::Failed(error);
+        }
+        let options = self.pacer.options();
+        let now = WatchQuery {
             after: at.revision,
-            wait: self.pacer.options().wait,
+            wait: Duration::ZERO,
             epoch: Some(at.epoch),
         };
-        let url = format!(
-            "{base}{}",
-            protocol::watch::watch_changes(&self.service, &query)
-        );
-        let req = match request(Method::GET, &url) {
-            Ok(req) => req,
-            Err(error) => return Step::Failed(error),
+        let now_path = protocol::watch::watch_changes(&self.service, &now);
+        let call = if self.recovering {
+            Call::get(now_path.clone()).held(
+                options.timeout_margin,
+                now_path,
+                options.timeout_margin,
+            )
+        } else {
+            let query = WatchQuery {
+                wait: options.wait,
+                ..now
+            };
+            Call::get(protocol::watch::watch_changes(&self.service, &query)).held(
+                options.request_timeout(),
+                now_path,
+                options.timeout_margin,
+            )
         };
-        let timeout = self.pacer.options().request_timeout();
-        let response = match self.client.exchange_within(&url, req, timeout).await {
-            Ok(response) => response,
+        let (url, response) = match self.client.send(call).await {
+            Ok(Answered { url, response }) => (url, response),
             Err(error) => {
                 return match error.status() {
                     // The feed cannot go on from `at`: start over from a list.
@@ -156,7 +173,8 @@ impl<T: Transport> Follower<T> {
                     }
                     // A registry without a change feed: poll its list instead.
                     Some(404) => {
-                        tracing::info!(%url, "registry has no change feed; polling");
+                        let service = &self.service;
+                        tracing::info!(%service, "registry has no change feed; polling");
                         self.mode = Mode::Poll;
                         Step::Again
                     }

@@ -1,13 +1,13 @@
 //! Following the service index (every service, its revision and instance count):
 //! what a dashboard watches to learn that services appeared, emptied, or changed.
 
-use http::Method;
+use std::time::Duration;
 
 use super::pacing::Pacer;
 use super::{WatchOptions, WatchStream};
 use crate::error::Error;
 use crate::protocol::{ListVersion, ServiceIndex, WatchQuery, paths, watch};
-use crate::registry_client::{RegistryClient, malformed, request};
+use crate::registry_client::{Answered, Call, RegistryClient, malformed};
 use crate::transport::Transport;
 
 /// One item of a watch of the service index.
@@ -18,10 +18,7 @@ pub enum IndexEvent {
     /// Nothing changed: the index held is current as of now, at this version.
     Unchanged(ListVersion),
     /// A request failed; the next one goes out after `retry_in`.
-    Failed {
-        error: Error,
-        retry_in: std::time::Duration,
-    },
+    Failed { error: Error, retry_in: Duration },
 }
 
 impl<T: Transport> RegistryClient<T> {
@@ -37,12 +34,13 @@ impl<T: Transport> RegistryClient<T> {
         &self,
         options: WatchOptions,
     ) -> Result<WatchStream<IndexEvent>, Error> {
-        self.json_base("a service index")?;
+        self.require_json("a service index")?;
         let follower = IndexFollower {
             client: self.clone(),
             pacer: Pacer::new(options),
             seen: None,
             last: None,
+            recovering: false,
         };
         Ok(WatchStream::new(futures_util::stream::unfold(
             follower,
@@ -63,6 +61,8 @@ struct IndexFollower<T> {
     /// The index last given, to tell a change where the registry sends no version
     /// (a rollcall older than the watch API: then it is polled).
     last: Option<ServiceIndex>,
+    /// The last request failed: the next is answered at once (`wait=0`).
+    recovering: bool,
 }
 
 impl<T: Transport> IndexFollower<T> {
@@ -73,7 +73,9 @@ impl<T: Transport> IndexFollower<T> {
                 _ => self.pacer.following(),
             };
             self.pacer.ready(gap, jitter).await;
-            match self.fetch().await {
+            let fetched = self.fetch().await;
+            self.recovering = fetched.is_err();
+            match fetched {
                 Ok(Some(index)) => {
                     self.pacer.succeeded();
                     return IndexEvent::Index(index);
@@ -92,26 +94,37 @@ impl<T: Transport> IndexFollower<T> {
         }
     }
 
-    /// One request: the index if it is news, `None` if not.
+    /// One request: the index if it is news, `None` if not. A blocking query whose
+    /// frontend fails is asked of the next at once; after a failed request, the
+    /// first is too.
     async fn fetch(&mut self) -> Result<Option<ServiceIndex>, Error> {
-        let base = self.client.json_base("a service index")?;
-        let (url, timeout) = match self.seen {
+        self.client.require_json("a service index")?;
+        let call = match self.seen {
             Some(seen) if seen.epoch != 0 => {
-                let query = WatchQuery {
+                let options = self.pacer.options();
+                let now = WatchQuery {
                     after: seen.revision,
-                    wait: self.pacer.options().wait,
+                    wait: Duration::ZERO,
                     epoch: Some(seen.epoch),
                 };
-                let timeout = self.pacer.options().request_timeout();
-                (format!("{base}{}", watch::watch_services(&query)), timeout)
+                let (first, timeout) = if self.recovering {
+                    (now, options.timeout_margin)
+                } else {
+                    let held = WatchQuery {
+                        wait: options.wait,
+                        ..now
+                    };
+                    (held, options.request_timeout())
+                };
+                Call::get(watch::watch_services(&first)).held(
+                    timeout,
+                    watch::watch_services(&now),
+                    options.timeout_margin,
+                )
             }
-            _ => (
-                format!("{base}{}", paths::services()),
-                self.client.timeout(),
-            ),
+            _ => Call::get(paths::services()),
         };
-        let req = request(Method::GET, &url)?;
-        let response = self.client.exchange_within(&url, req, timeout).await?;
+        let Answered { url, response } = self.client.send(call).await?;
         let index: ServiceIndex =
             serde_json::from_slice(response.body()).map_err(|e| malformed(&url, e.to_string()))?;
         let version = ListVersion {

@@ -12,7 +12,8 @@
 //!   per wait while the registry is reachable: what freshness is measured by);
 //! - [`WatchEvent::Failed`]: a request failed; the stream tries again after
 //!   `retry_in` (jittered exponential backoff) and what you hold is stale
-//!   meanwhile.
+//!   meanwhile. The retry asks to be answered at once (`wait=0`), so a registry
+//!   that is back says the view is current without holding it another wait.
 //!
 //! Against a registry that cannot watch (the seed protocol, the Go seed, or a
 //! rollcall without the change feed), it polls the list every
@@ -23,6 +24,12 @@
 //! polls are spaced at least [`WatchOptions::min_interval`] apart (with jitter), so
 //! a burst of changes is fetched in batches rather than one request each.
 //! [`ServiceView`] folds the items into a current list.
+//!
+//! With several registry URLs
+//! ([`RegistryEndpoint::json_many`](crate::RegistryEndpoint::json_many)), a held
+//! request goes to one frontend; if it fails, the next frontend is asked
+//! for the same changes at once, and the next held request goes to the frontend
+//! that answered. Frontends share revisions, so the index is valid on any of them.
 //!
 //! The stream does its work only while polled; dropping it cancels the request in
 //! flight at once. Natively it is `Send`; in the browser it runs on the page's
@@ -39,6 +46,8 @@ mod index;
 mod pacing;
 mod view;
 
+#[cfg(test)]
+mod failover_tests;
 #[cfg(test)]
 mod index_tests;
 #[cfg(test)]

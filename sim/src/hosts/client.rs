@@ -91,7 +91,8 @@ impl ClientHost {
         XClient::new(self.discovery(), mode, RpcClient::new(self.transport()))
     }
 
-    /// Where the registry answers, in the scenario's protocol.
+    /// Where the registry answers, in the scenario's protocol (every frontend's
+    /// URL, with [`Scenario::frontends`](crate::Scenario::frontends)).
     pub fn endpoint(&self) -> &RegistryEndpoint {
         &self.endpoint
     }
@@ -100,6 +101,7 @@ impl ClientHost {
     /// the registry directly.
     pub fn registry_client(&self) -> RegistryClient<SimTransport> {
         RegistryClient::new(self.transport(), self.endpoint.clone())
+            .with_rng_seed(self.seed_for("registry client"))
     }
 
     /// Records one finished call as an [`Event::Called`]: what the
@@ -166,8 +168,9 @@ pub(crate) fn client(
         let (name, config, software) = (name.clone(), config.clone(), software.clone());
         Box::pin(async move {
             let host = Host::new(&name, &config);
-            let endpoint = config.api.endpoint();
-            let registry = RegistryClient::new(host.transport(), endpoint.clone());
+            let endpoint = config.endpoint.clone();
+            let registry = RegistryClient::new(host.transport(), endpoint.clone())
+                .with_rng_seed(host.seed_for("frontend"));
             let options = rollcall_client::DiscoveryOptions {
                 rng_seed: Some(host.seed_for("discovery")),
                 ..config.discovery.clone()

@@ -1,5 +1,6 @@
-//! The simulated hosts: the registry (the real one), servers running your server
-//! code, clients running your calling code, and any other host you add.
+//! The simulated hosts: the registry (the real one; or several frontends over one
+//! store, [`frontends`]), servers running your server code, clients running your
+//! calling code, and any other host you add.
 //!
 //! Every host's software is a factory turmoil calls on each (re)start, handed a
 //! context: [`Host`] for any host, [`ServerHost`] and [`ClientHost`] with the
@@ -8,6 +9,7 @@
 //! probes ([`crate::probes`]) are the simulation's; the rest is production code.
 
 mod client;
+mod frontends;
 mod registry;
 mod server;
 mod watcher;
@@ -16,6 +18,7 @@ pub use client::{ClientHost, SimDiscovery, SimXClient, error_kind};
 pub use server::ServerHost;
 
 pub(crate) use client::client;
+pub(crate) use frontends::{StoreSlot, frontend, store};
 pub(crate) use registry::registry;
 pub(crate) use server::server;
 pub(crate) use watcher::watcher;
@@ -27,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rollcall_client::transport::HyperTransport;
-use rollcall_client::{DiscoveryOptions, HeartbeatOptions, WatchOptions};
+use rollcall_client::{DiscoveryOptions, HeartbeatOptions, RegistryEndpoint, WatchOptions};
 
 use crate::api::Api;
 use crate::event::Event;
@@ -65,6 +68,9 @@ pub(crate) struct HostConfig {
     pub seed: u64,
     pub observer: Observer,
     pub api: Api,
+    /// Where servers and clients find the registry: the registry host, or every
+    /// frontend.
+    pub endpoint: RegistryEndpoint,
     /// The TTL the registry grants.
     pub ttl: Duration,
     /// The registry's warm-up after each start (`None`: its default).

@@ -4,12 +4,15 @@ use std::future::pending;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rollcall_server::{ConnOptions, HttpConfig, Registry, RegistryConfig, RegistryService, serve};
+use rollcall_server::{
+    ConnOptions, HttpConfig, Registry, RegistryConfig, RegistryService, WatchConfig, serve,
+};
 
 use super::{Factory, HostConfig};
 use crate::api::REGISTRY_PORT;
 use crate::net::SimListener;
 use crate::probes::{ObservedHandler, poll_registry};
+use crate::seeds::derive;
 
 /// The registry host: a fresh, empty [`Registry`] on every (re)start, served on
 /// [`REGISTRY_PORT`], its list polled every tick for the record.
@@ -26,6 +29,11 @@ pub(crate) fn registry(config: &HostConfig) -> Factory {
                 default_ttl: config.ttl,
                 warmup: config.warmup,
                 epoch: Some(epoch),
+                // Held requests' jitter from the run's seed: replays repeat.
+                watch: WatchConfig {
+                    rng_seed: Some(derive(config.seed, &format!("registry watch/{epoch}"))),
+                    ..WatchConfig::default()
+                },
                 ..RegistryConfig::default()
             });
             let service = config.api.service().to_owned();

@@ -4,7 +4,7 @@ use std::io;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use rollcall_client::{Heartbeat, HeartbeatOptions, RegistryClient};
+use rollcall_client::{Heartbeat, HeartbeatOptions, RegistryClient, RegistryEndpoint};
 use rollcall_protocol::RegisterRequest;
 
 use super::{Factory, Host, HostConfig, Software};
@@ -40,6 +40,7 @@ use crate::net::SimListener;
 pub struct ServerHost {
     host: Host,
     api: Api,
+    endpoint: RegistryEndpoint,
     heartbeat: HeartbeatOptions,
 }
 
@@ -93,7 +94,8 @@ impl ServerHost {
     pub async fn listen_with(&self, mut request: RegisterRequest) -> io::Result<SimListener> {
         request.addr = self.addr();
         let listener = SimListener::bind(SERVER_PORT).await?;
-        let client = RegistryClient::new(self.transport(), self.api.endpoint());
+        let client = RegistryClient::new(self.transport(), self.endpoint.clone())
+            .with_rng_seed(self.seed_for("frontend"));
         let options = HeartbeatOptions {
             rng_seed: Some(self.seed_for("heartbeat")),
             ..self.heartbeat.clone()
@@ -110,6 +112,7 @@ pub(crate) fn server(name: &str, config: &HostConfig, software: Software<ServerH
         software(ServerHost {
             host: Host::new(&name, &config),
             api: config.api.clone(),
+            endpoint: config.endpoint.clone(),
             heartbeat: config.heartbeat.clone(),
         })
     })

@@ -5,7 +5,7 @@ use std::future::Future;
 use rollcall_client::WatchOptions;
 
 use super::Scenario;
-use crate::api::REGISTRY;
+use crate::api::{REGISTRY, STORE};
 use crate::hosts::{self, ClientHost, Host, HostResult, ServerHost};
 
 impl Scenario {
@@ -111,9 +111,31 @@ impl Scenario {
         self.clients.iter().map(|(n, _)| n.clone()).collect()
     }
 
-    /// Every host's name: the registry, servers, clients, your own.
+    /// The hosts that answer the registry's routes: the [`REGISTRY`] host, or the
+    /// frontends ([`frontends`](Scenario::frontends)).
+    pub fn registry_names(&self) -> Vec<String> {
+        if self.frontends == 0 {
+            vec![REGISTRY.to_owned()]
+        } else {
+            (1..=self.frontends)
+                .map(|i| format!("frontend-{i}"))
+                .collect()
+        }
+    }
+
+    /// The host that holds the registry's state: the [`REGISTRY`] host, or the
+    /// [`STORE`] behind the frontends.
+    pub fn store_name(&self) -> &'static str {
+        if self.frontends == 0 { REGISTRY } else { STORE }
+    }
+
+    /// Every host's name: the registry (or the store and the frontends), servers,
+    /// clients, watchers, your own.
     pub fn host_names(&self) -> Vec<String> {
-        std::iter::once(REGISTRY.to_owned())
+        let store = (self.frontends > 0).then(|| STORE.to_owned());
+        store
+            .into_iter()
+            .chain(self.registry_names())
             .chain(self.server_names())
             .chain(self.client_names())
             .chain(self.watchers.iter().cloned())

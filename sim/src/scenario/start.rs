@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::{Scenario, TCP_CAPACITY};
-use crate::api::REGISTRY;
+use crate::api::{REGISTRY, STORE};
 use crate::checks::{self, Check};
 use crate::event::Event;
 use crate::fault::Links;
@@ -32,10 +32,21 @@ impl Scenario {
             .fail_rate(self.network.fail_rate)
             .repair_rate(self.network.repair_rate);
         let mut sim = builder.build();
+        let registries = self.registry_names();
+        let mut broken = None;
+        let endpoint = if self.frontends == 0 {
+            self.api.endpoint()
+        } else {
+            self.api.endpoint_at(&registries).unwrap_or_else(|error| {
+                broken = Some(format!("{} frontends: {error}", self.frontends));
+                self.api.endpoint()
+            })
+        };
         let config = HostConfig {
             seed,
             observer: observer.clone(),
             api: self.api.clone(),
+            endpoint,
             ttl: self.ttl,
             warmup: self.warmup,
             poll: self.network.tick,
@@ -43,7 +54,6 @@ impl Scenario {
             discovery: self.discovery.clone(),
             watch: self.watch.clone(),
         };
-        let mut broken = None;
         let mut hosts: Vec<String> = Vec::new();
         let mut add = |sim: &mut turmoil::Sim<'static>, name: &str, factory: hosts::Factory| {
             if hosts.iter().any(|h| h == name) {
@@ -53,7 +63,15 @@ impl Scenario {
                 sim.host(name, factory);
             }
         };
-        add(&mut sim, REGISTRY, hosts::registry(&config));
+        if self.frontends == 0 {
+            add(&mut sim, REGISTRY, hosts::registry(&config));
+        } else {
+            let slot = hosts::StoreSlot::default();
+            add(&mut sim, STORE, hosts::store(&config, &slot));
+            for name in &registries {
+                add(&mut sim, name, hosts::frontend(&config, &slot));
+            }
+        }
         for (name, software) in &self.servers {
             add(
                 &mut sim,
@@ -110,7 +128,12 @@ impl Scenario {
             clients: &clients,
             watchers: &self.watchers,
         };
-        let world = World::new(self.timing(), REGISTRY, kinds, &self.network);
+        let world = World::new(
+            self.timing(),
+            (self.store_name(), &registries),
+            kinds,
+            &self.network,
+        );
         let mut checks = if self.default_checks {
             checks::rollcall()
         } else {

@@ -12,7 +12,7 @@ impl World {
         match &record.event {
             Event::Started { host } => {
                 self.up.insert(host.clone(), at);
-                if *host == self.registry {
+                if *host == self.store {
                     self.list_changed = at;
                     self.registry_runs += 1;
                 }
@@ -20,7 +20,7 @@ impl World {
             }
             Event::Crashed { host } => {
                 self.up.remove(host);
-                if *host == self.registry {
+                if *host == self.store {
                     self.registered.clear();
                     self.list_changed = at;
                 }
@@ -170,14 +170,18 @@ impl World {
         }
     }
 
-    /// Recomputes who can reach the registry after the driver changed something.
+    /// Recomputes who can reach the registry (any host answering its routes)
+    /// after the driver changed something.
     fn reassess(&mut self, at: Duration) {
         let reach: Vec<(String, bool)> = self
             .servers
             .keys()
             .chain(self.clients.keys())
             .map(|host| {
-                let ok = self.reachable_since(host, &self.registry).is_some();
+                let ok = self
+                    .registries
+                    .iter()
+                    .any(|registry| self.reachable_since(host, registry).is_some());
                 (host.clone(), ok)
             })
             .collect();

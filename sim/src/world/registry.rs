@@ -13,7 +13,7 @@ impl World {
     /// [`Timing::warmup`](crate::Timing::warmup) after that, give or take a tick (the run starts on the
     /// step after).
     pub fn registry_started(&self) -> Option<Duration> {
-        self.up_since(&self.registry)
+        self.up_since(&self.store)
     }
 
     /// The registry's list, as last polled.

@@ -137,6 +137,44 @@ async fn serve_closing_on_reuse() -> std::net::SocketAddr {
     addr
 }
 
+/// Like [`serve_closing_on_reuse`], but the connection is reset (as by a server
+/// process restarted behind it) when the next request arrives.
+async fn serve_resetting_on_reuse() -> std::net::SocketAddr {
+    const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let (first, _) = listener.accept().await.expect("accept");
+        assert!(read_head(&first).await, "first request");
+        write_all(&first, ANSWER).await;
+        read_head(&first).await;
+        // Linger zero: closing sends a reset, not a FIN.
+        first.set_zero_linger().expect("linger");
+        drop(first);
+        loop {
+            let (stream, _) = listener.accept().await.expect("accept");
+            tokio::spawn(async move {
+                while read_head(&stream).await {
+                    write_all(&stream, ANSWER).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A reused connection reset before any answer: a `GET` is sent again on a new
+/// connection and answered.
+#[tokio::test]
+async fn an_idempotent_request_survives_a_connection_reset_on_reuse() {
+    let limit = Duration::from_secs(5);
+    let addr = serve_resetting_on_reuse().await;
+    let transport = HyperTransport::new();
+    for attempt in ["first", "reused"] {
+        let response = transport.send(get(addr), limit).await.expect(attempt);
+        assert_eq!(response.body().as_ref(), b"ok", "{attempt}");
+    }
+}
+
 /// A request the server drops on a reused connection: an idempotent one is sent
 /// again on a new connection and answered; a POST, which might have taken effect,
 /// is not repeated and reports the failure.
