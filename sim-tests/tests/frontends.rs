@@ -170,14 +170,19 @@ fn watching_discovery_survives_frontend_failures() -> Result<(), Failure> {
 }
 
 /// Two runs of one seed give the same trace, event for event: the store, its
-/// relays and every client's choice of frontend follow the seed. Polling only: in
-/// watch mode the registry wakes the held requests of one service in an order
-/// tokio's watch channel draws from an unseeded RNG (each receiver waits on one
-/// of eight `Notify`s picked at random), so answers to watchers woken together
-/// can go out in another order, and runs of one seed may differ from there on.
+/// relays and every client's choice of frontend follow the seed, in both modes
+/// (the registry wakes the held requests of a service in the order they began to
+/// wait, so watchers woken together answer in the same order every run).
 #[test]
 fn frontend_runs_replay() -> Result<(), Failure> {
-    let base = scenario("frontend_runs_replay", ListSource::Poll);
+    for source in [ListSource::Poll, ListSource::Watch] {
+        replays(source)?;
+    }
+    Ok(())
+}
+
+fn replays(source: ListSource) -> Result<(), Failure> {
+    let base = scenario("frontend_runs_replay", source);
     let (servers, clients) = (base.server_names(), base.client_names());
     for seed in seeds_sweeping(&[1, 2], 10) {
         let scenario = base.clone().plan(faults(seed, &servers, &clients));
@@ -201,7 +206,7 @@ fn frontend_runs_replay() -> Result<(), Failure> {
                     .collect()
             };
             panic!(
-                "seed {seed}: two runs gave different traces ({first:016x}, {second:016x}); first difference at record {at}:\n{}---\n{}",
+                "seed {seed} ({source:?}): two runs gave different traces ({first:016x}, {second:016x}); first difference at record {at}:\n{}---\n{}",
                 show(&a),
                 show(&b)
             );

@@ -1,9 +1,12 @@
 //! Topics that held requests wait on, the count of held requests, the shutdown
 //! signal that ends them all, and the RNG that spreads their timeouts.
 //!
-//! A topic is a `tokio::sync::watch` channel of `()`: a change bumps its version
-//! and wakes every receiver; a receiver subscribed before the registry's state was
-//! read cannot miss a change made after (its version is then unseen). Topics of
+//! A topic is a [`Signal`]: a version counter and a `Notify`. A change bumps the
+//! version and wakes every waiter, in the order they began to wait (so a
+//! simulated run wakes them in the same order every time; `tokio::sync::watch`
+//! spreads its receivers over notifiers picked at random); a receiver subscribed
+//! before the registry's state was read cannot miss a change made after (its
+//! version is then unseen). Topics of
 //! services live in a map under their own `std` mutex, apart from the registry's
 //! state lock, held only for a lookup or an insertion; each counts its watchers in
 //! an atomic, so only the last to leave takes the lock to remove it. Shutdown sets a
@@ -11,14 +14,14 @@
 //! ten thousand of them touches no shared lock beyond the channel's own.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use rollcall_protocol::max_jitter;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::ApiError;
@@ -31,7 +34,7 @@ pub(crate) struct Hub {
     /// Mirror of `topics.len()`, so a change nobody watches skips the lock.
     watched: AtomicUsize,
     /// The service index: woken by every change.
-    index: watch::Sender<()>,
+    index: Arc<Signal>,
     /// Set once the server shuts down: held requests answer at once.
     closing: AtomicBool,
     /// Held requests now.
@@ -43,7 +46,7 @@ pub(crate) struct Hub {
 /// One watched service's channel and the count of its watchers.
 #[derive(Debug)]
 struct ServiceTopic {
-    sender: watch::Sender<()>,
+    signal: Arc<Signal>,
     watchers: AtomicUsize,
 }
 
@@ -73,7 +76,7 @@ impl Hub {
         Hub {
             topics: Mutex::new(HashMap::new()),
             watched: AtomicUsize::new(0),
-            index: watch::Sender::new(()),
+            index: Arc::new(Signal::default()),
             closing: AtomicBool::new(false),
             held: AtomicUsize::new(0),
             max_held,
@@ -101,13 +104,13 @@ impl Hub {
 
     /// Wakes every held request: a change of every service (the warm-up's end).
     pub(crate) fn notify_all(&self) {
-        self.index.send_replace(());
-        let senders: Vec<watch::Sender<()>> = lock(&self.topics)
+        self.index.send();
+        let signals: Vec<Arc<Signal>> = lock(&self.topics)
             .values()
-            .map(|topic| topic.sender.clone())
+            .map(|topic| Arc::clone(&topic.signal))
             .collect();
-        for sender in senders {
-            sender.send_replace(());
+        for signal in signals {
+            signal.send();
         }
     }
 
@@ -129,14 +132,14 @@ impl Hub {
             })
             .map_err(|_| ApiError::TooManyWatchers { max })?;
         let (service, changed) = match topic {
-            Topic::Index => (None, self.index.subscribe()),
+            Topic::Index => (None, Receiver::new(&self.index)),
             Topic::Service(name) => {
                 let mut topics = lock(&self.topics);
                 let topic = match topics.get(name) {
                     Some(topic) => Arc::clone(topic),
                     None => {
                         let topic = Arc::new(ServiceTopic {
-                            sender: watch::Sender::new(()),
+                            signal: Arc::new(Signal::default()),
                             watchers: AtomicUsize::new(0),
                         });
                         topics.insert(Arc::from(name), Arc::clone(&topic));
@@ -145,7 +148,7 @@ impl Hub {
                     }
                 };
                 topic.watchers.fetch_add(1, Ordering::AcqRel);
-                let changed = topic.sender.subscribe();
+                let changed = Receiver::new(&topic.signal);
                 (Some((Box::<str>::from(name), topic)), changed)
             }
         };
@@ -162,25 +165,25 @@ impl Hub {
         if services.is_empty() {
             return;
         }
-        self.index.send_replace(());
+        self.index.send();
         if self.watched.load(Ordering::Acquire) == 0 {
             return;
         }
-        let senders: Vec<watch::Sender<()>> = {
+        let signals: Vec<Arc<Signal>> = {
             let topics = lock(&self.topics);
-            let mut senders: Vec<watch::Sender<()>> = Vec::new();
+            let mut signals: Vec<Arc<Signal>> = Vec::new();
             for name in services {
                 if let Some(topic) = topics.get(name)
-                    && !senders.iter().any(|s| s.same_channel(&topic.sender))
+                    && !signals.iter().any(|s| Arc::ptr_eq(s, &topic.signal))
                 {
-                    senders.push(topic.sender.clone());
+                    signals.push(Arc::clone(&topic.signal));
                 }
             }
-            senders
+            signals
         };
         // Outside the lock: waking thousands of tasks takes a while.
-        for sender in senders {
-            sender.send_replace(());
+        for signal in signals {
+            signal.send();
         }
     }
 }
@@ -191,7 +194,7 @@ impl Hub {
 pub(crate) struct Subscription {
     hub: Arc<Hub>,
     service: Option<(Box<str>, Arc<ServiceTopic>)>,
-    changed: watch::Receiver<()>,
+    changed: Receiver,
 }
 
 impl Subscription {
@@ -203,9 +206,7 @@ impl Subscription {
         // Biased: a fixed polling order keeps simulated runs reproducible.
         let woken = tokio::select! {
             biased;
-            // An error means the topic is gone, which cannot happen while this
-            // receiver lives; answering is the safe reading of it anyway.
-            _ = self.changed.changed() => Woken::Changed,
+            () = self.changed.changed() => Woken::Changed,
             () = tokio::time::sleep_until(until) => Woken::TimedOut,
         };
         if self.hub.is_closing() {
@@ -232,6 +233,54 @@ impl Drop for Subscription {
         {
             topics.remove(&**name);
             self.hub.watched.store(topics.len(), Ordering::Release);
+        }
+    }
+}
+
+/// A version and the tasks waiting for it to move.
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    version: AtomicU64,
+    notify: Notify,
+}
+
+impl Signal {
+    /// Moves the version on and wakes every waiter, oldest first.
+    fn send(&self) {
+        self.version.fetch_add(1, Ordering::AcqRel);
+        self.notify.notify_waiters();
+    }
+}
+
+/// One waiter's view of a [`Signal`]: the version it has seen.
+#[derive(Debug)]
+struct Receiver {
+    signal: Arc<Signal>,
+    seen: u64,
+}
+
+impl Receiver {
+    /// A receiver that has seen the signal's current version.
+    fn new(signal: &Arc<Signal>) -> Receiver {
+        Receiver {
+            signal: Arc::clone(signal),
+            seen: signal.version.load(Ordering::Acquire),
+        }
+    }
+
+    /// Waits until the version moves past the one seen (at once if it has).
+    async fn changed(&mut self) {
+        loop {
+            let notified = self.signal.notify.notified();
+            let mut notified = std::pin::pin!(notified);
+            // Registered before the version is read, so a send in between wakes it.
+            notified.as_mut().enable();
+            let now = self.signal.version.load(Ordering::Acquire);
+            if now != self.seen {
+                self.seen = now;
+                return;
+            }
+            notified.await;
         }
     }
 }
