@@ -11,8 +11,11 @@
 //!   [`WatchConfig`] (change log, longest wait, most held requests).
 //! - `watch`: what blocking queries wait on (per-service topics), the bound on
 //!   held requests, and [`ChangesGone`] (when the change feed says `410`).
+//! - [`Store`]: the seam between the routes and where the truth is kept: reads
+//!   come from a [`Registry`], writes go through the store (the [`Registry`] itself
+//!   in memory).
 //! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API,
-//!   probes) over a [`Registry`], with its [`HttpConfig`].
+//!   probes) over a [`Store`], with its [`HttpConfig`].
 //! - `metrics`: what `/metrics` reports ([`RegistryStats`] and per-route requests),
 //!   owned by each [`RegistryService`].
 //! - [`Auth`]: bearer tokens ([`Rules`]), off by default, reloadable while serving.
@@ -36,6 +39,7 @@ mod registry;
 mod routes;
 mod rpc;
 mod serve;
+mod store;
 mod watch;
 
 pub use auth::{Auth, AuthError, AuthOptions, Level, ReloadError, Rules, RulesError, TokenSource};
@@ -48,10 +52,11 @@ pub use error::{ApiError, ErrorFormat};
 pub use http::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply};
 pub use registry::{Answer, Registry, RegistryStats, Snapshot};
 pub use rollcall_protocol::{DurationError, parse_duration};
-pub use routes::{RegistryService, serve_registry};
+pub use routes::{RegistryService, serve_registry, serve_store};
 pub use rpc::{RpcError, RpcServer};
 pub use serve::{
     ConnOptions, ConnOptionsError, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SHUTDOWN_GRACE, DEFAULT_WRITE_TIMEOUT, Handler, Listener, TlsConfig, TlsError, serve,
 };
+pub use store::{Store, StoreFuture};
 pub use watch::{ChangesGone, DEFAULT_CHANGE_LOG, DEFAULT_MAX_WATCHERS, WatchConfig};
