@@ -166,6 +166,7 @@ mod tests {
             epoch: 9,
             revision: 4,
             warming: false,
+            stale: false,
             instances: vec![a, Instance::from_addr("127.0.0.1:1")],
         }
     }

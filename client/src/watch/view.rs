@@ -124,6 +124,7 @@ mod tests {
             epoch,
             revision,
             warming: false,
+            stale: false,
             instances: addrs
                 .iter()
                 .map(|(addr, weight)| Instance {
@@ -178,6 +179,7 @@ mod tests {
             epoch: 1,
             revision: 6,
             warming: false,
+            stale: false,
             events: vec![
                 event(3, ChangeKind::Deregister, "a:1"),
                 event(4, ChangeKind::Register, "b:1"),

@@ -44,6 +44,11 @@ impl Collector for RegistryCollector {
                 "1 while the registry warms up after its start, else 0.",
                 gauge(usize::from(stats.warming)),
             ),
+            (
+                "rollcall_stale",
+                "1 while answers come from a cache its store cannot confirm (store unreachable), else 0.",
+                gauge(usize::from(stats.stale)),
+            ),
         ];
         for (name, help, value) in gauges {
             value.encode(encoder.encode_descriptor(name, help, None, value.metric_type())?)?;

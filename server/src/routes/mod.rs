@@ -25,6 +25,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
+use rollcall_protocol::HEADER_STALE;
 
 use crate::auth::{Access, Scope};
 use crate::dashboard::Asset;
@@ -40,7 +41,8 @@ use route::Route;
 /// Response headers a page may read: the seed's list, the granted TTL, the warm-up
 /// state, the revision (as the list's `ETag`, and as the index a watch waits on
 /// next).
-const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag, X-Rollcall-Index";
+const EXPOSE_HEADERS: &str =
+    "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag, X-Rollcall-Index, X-Rollcall-Stale";
 
 /// Request headers a page may send (`Authorization` only from a write origin).
 const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match, Authorization";
@@ -151,7 +153,13 @@ impl RegistryService {
                 allow: route.allow(),
             }),
         };
-        answer.unwrap_or_else(|error| error.to_response(route.error_format()))
+        let mut reply = answer.unwrap_or_else(|error| error.to_response(route.error_format()));
+        if route.reads_the_cache(&parts.method) && registry.stale() {
+            reply
+                .headers_mut()
+                .insert(HEADER_STALE, HeaderValue::from_static("true"));
+        }
+        reply
     }
 
     /// The two guards before a route answers: a page may write (or send a token)

@@ -1,0 +1,57 @@
+//! What a store asks its mirror before writing: is this instance held, with
+//! which data? And the renewals it answers, counted for metrics.
+
+use rollcall_protocol::Instance;
+
+use super::{Held, Mirror};
+use crate::registry::instance::{self, Metadata};
+use crate::registry::state::{State, Update};
+
+impl Mirror {
+    /// Counts a heartbeat answered through this frontend (for metrics).
+    pub(crate) fn renewed(&self) {
+        self.registry.shared.lock().counts.renewals += 1;
+    }
+
+    /// How `update` for `addr` in `service` compares with what the mirror holds.
+    pub(crate) fn compare(&self, service: &str, addr: &str, update: &Update) -> Held {
+        let state = self.registry.shared.lock();
+        let Some(stored) = state.instance(service, addr) else {
+            return Held::Absent;
+        };
+        let same = stored.ttl_ms == update.ttl_ms
+            && update.weight.is_none_or(|w| w == stored.weight)
+            && update
+                .metadata
+                .as_ref()
+                .is_none_or(|m| Metadata::same(stored.metadata.as_deref(), m));
+        if same { Held::Same } else { Held::Differs }
+    }
+
+    /// The instance `addr` of `service` as the mirror holds it.
+    pub(crate) fn stored(&self, service: &str, addr: &str) -> Option<Instance> {
+        let state = self.registry.shared.lock();
+        state.instance(service, addr).map(|i| Instance {
+            addr: i.addr.to_string(),
+            metadata: i
+                .metadata
+                .as_deref()
+                .map(|m| {
+                    m.0.iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            weight: i.weight,
+            ttl_ms: u64::from(i.ttl_ms),
+        })
+    }
+}
+
+impl State {
+    /// The stored instance `addr` of `service`.
+    pub(super) fn instance(&self, service: &str, addr: &str) -> Option<&instance::Instance> {
+        let svc = self.service(service)?;
+        svc.get(svc.find(addr)?)
+    }
+}
