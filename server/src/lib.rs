@@ -14,6 +14,8 @@
 //! - [`Store`]: the seam between the routes and where the truth is kept: reads
 //!   come from a [`Registry`], writes go through the store (the [`Registry`] itself
 //!   in memory).
+//! - [`EtcdStore`]: the store for several frontends over one etcd cluster
+//!   ([`EtcdConfig`]): writes to etcd, reads from a local mirror fed by one watch.
 //! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API,
 //!   probes) over a [`Store`], with its [`HttpConfig`].
 //! - `metrics`: what `/metrics` reports ([`RegistryStats`] and per-route requests),
@@ -33,6 +35,7 @@ mod auth;
 mod config;
 mod dashboard;
 mod error;
+mod etcd;
 mod http;
 mod metrics;
 mod registry;
@@ -48,7 +51,11 @@ pub use config::{
     DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
 };
 pub use dashboard::{Asset, Dashboard};
-pub use error::{ApiError, ErrorFormat};
+pub use error::{ApiError, ErrorFormat, RETRY_AFTER_SECS};
+pub use etcd::{
+    COALESCE_DIVISOR, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_START_TIMEOUT, DEFAULT_ETCD_TIMEOUT,
+    ETCD_MIN_TTL, EtcdConfig, EtcdError, EtcdStore, PrefixError,
+};
 pub use http::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply};
 pub use registry::{Answer, Registry, RegistryStats, Snapshot};
 pub use rollcall_protocol::{DurationError, parse_duration};

@@ -38,7 +38,7 @@ mod ttl;
 mod warmup;
 
 pub use feed::Answer;
-pub(crate) use mirror::{Mirror, MirrorChange};
+pub(crate) use mirror::{Held, Mirror, MirrorChange};
 pub use snapshot::Snapshot;
 pub(crate) use state::Update;
 pub use stats::RegistryStats;
@@ -320,5 +320,11 @@ const EPOCH_MASK: u64 = (1 << 53) - 1;
 /// simulation sets [`RegistryConfig::epoch`] instead, to stay deterministic.
 fn random_epoch() -> u64 {
     use std::hash::BuildHasher;
-    (std::collections::hash_map::RandomState::new().hash_one(0u8) & EPOCH_MASK) | 1
+    epoch_of(std::collections::hash_map::RandomState::new().hash_one(0u8))
+}
+
+/// The epoch of `raw` (random bits, or a store's cluster id): its low 53 bits, never
+/// zero.
+pub(crate) fn epoch_of(raw: u64) -> u64 {
+    (raw & EPOCH_MASK) | 1
 }

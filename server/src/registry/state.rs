@@ -216,11 +216,11 @@ impl State {
             changed |= instance.weight != weight;
             instance.weight = weight;
         }
-        if let Some(map) = update.metadata {
-            if !Metadata::same(instance.metadata.as_deref(), &map) {
-                changed = true;
-                instance.metadata = Metadata::from_map(map);
-            }
+        if let Some(map) = update.metadata
+            && !Metadata::same(instance.metadata.as_deref(), &map)
+        {
+            changed = true;
+            instance.metadata = Metadata::from_map(map);
         }
         instance.renewed_ms = now_ms;
         let mut wake = false;
@@ -228,12 +228,12 @@ impl State {
         // The one it replaces goes stale; compaction bounds how many pile up, so a
         // client shortening its TTL in a loop cannot grow the queue.
         let mut pushed = false;
-        if let Some(deadline) = instance.deadline_ms() {
-            if deadline < instance.queued_ms {
-                instance.queued_ms = deadline;
-                wake = push(&mut self.queue, deadline, idx, slot);
-                pushed = true;
-            }
+        if let Some(deadline) = instance.deadline_ms()
+            && deadline < instance.queued_ms
+        {
+            instance.queued_ms = deadline;
+            wake = push(&mut self.queue, deadline, idx, slot);
+            pushed = true;
         }
         if changed {
             self.revision += 1;

@@ -226,11 +226,6 @@ impl Mirror {
         self.registry.shared.lock().set_stale(stale);
     }
 
-    /// The mirror's horizon: it holds every change of the store up to here.
-    pub(crate) fn synced(&self) -> u64 {
-        self.progress().seen.borrow().synced
-    }
-
     /// Waits until the mirror's horizon reaches `revision` (a write of this
     /// frontend is then visible in its lists), or `until`; whether it did.
     pub(crate) async fn wait_synced(&self, revision: u64, until: Instant) -> bool {
