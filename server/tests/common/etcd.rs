@@ -36,6 +36,8 @@ pub struct Etcd {
     dir: PathBuf,
     child: Mutex<Child>,
     faults: Mutex<()>,
+    /// Outlives this process on purpose: it cleans up after it.
+    _watchdog: Child,
 }
 
 static SHARED: OnceLock<Etcd> = OnceLock::new();
@@ -62,7 +64,7 @@ impl Etcd {
     fn start() -> Etcd {
         let dir = std::env::temp_dir().join(format!("rollcall-etcd-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("etcd data directory");
-        Command::new("sh")
+        let watchdog = Command::new("sh")
             .args(["-c", WATCHDOG, "watchdog"])
             .arg(&dir)
             .arg(std::process::id().to_string())
@@ -80,6 +82,7 @@ impl Etcd {
             dir,
             child: Mutex::new(child),
             faults: Mutex::new(()),
+            _watchdog: watchdog,
         };
         etcd.wait_healthy();
         etcd
