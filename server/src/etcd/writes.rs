@@ -68,8 +68,7 @@ impl Inner {
         update: Update,
     ) -> Result<Upserted, ApiError> {
         self.health.check()?;
-        let held = self.mirror.compare(service, addr, &update);
-        if held == Held::Same
+        if self.mirror.compare(service, addr, &update) == Held::Same
             && let Some(entry) = self.book.get(service, addr)
             && self.renew(service, addr, entry, update.ttl_ms).await?
         {
@@ -79,10 +78,56 @@ impl Inner {
                 revision: self.mirror.service_revision(service),
             });
         }
-        if held == Held::Absent {
-            self.mirror.room_for(service)?;
+        // The mirror cannot vouch for a renewal: it may not have seen another
+        // frontend's write yet. etcd's own copy decides (a read, no write).
+        let current = self.current(service, addr).await?;
+        match &current {
+            Some((stored, lease, at)) if same(stored, &update) => {
+                let entry = super::book::Entry {
+                    lease: *lease,
+                    renewed: None,
+                };
+                if self.renew(service, addr, entry, update.ttl_ms).await? {
+                    self.mirror.renewed();
+                    let seen = self
+                        .mirror
+                        .wait_synced(*at, Instant::now() + self.timeout)
+                        .await;
+                    return Ok(Upserted {
+                        created: false,
+                        revision: if seen {
+                            self.mirror.service_revision(service)
+                        } else {
+                            *at
+                        },
+                    });
+                }
+            }
+            Some(_) => {}
+            None => self.mirror.room_for(service)?,
         }
-        Ok(self.write(service, addr, &update).await?)
+        let stored = current.map(|(stored, ..)| stored);
+        Ok(self.write(service, addr, &update, stored).await?)
+    }
+
+    /// The instance `addr` of `service` as etcd holds it, with its lease and the
+    /// revision of its last write.
+    async fn current(
+        &self,
+        service: &str,
+        addr: &str,
+    ) -> Result<Option<(Instance, i64, u64)>, EtcdError> {
+        let mut kv = self.client.kv_client();
+        let got = bounded(
+            self.timeout,
+            kv.get(self.keys.instance(service, addr), None),
+        )
+        .await;
+        self.health.saw(&self.mirror, &got);
+        Ok(got?.kvs().first().and_then(|kv| {
+            let at = u64::try_from(kv.mod_revision()).unwrap_or(0);
+            keys::decode(addr, kv.value()).map(|instance| (instance, kv.lease(), at))
+        }))
     }
 
     /// Keeps the lease of an instance whose data is unchanged alive; `false` if the
@@ -117,14 +162,15 @@ impl Inner {
         }
     }
 
-    /// Puts the instance under a fresh lease with its TTL.
+    /// Puts the instance under a fresh lease with its TTL; what `update` leaves
+    /// unsaid (a seed heartbeat's metadata and weight) is kept from `stored`.
     async fn write(
         &self,
         service: &str,
         addr: &str,
         update: &Update,
+        stored: Option<Instance>,
     ) -> Result<Upserted, EtcdError> {
-        let stored = self.mirror.stored(service, addr);
         let instance = Instance {
             addr: addr.to_owned(),
             metadata: match (&update.metadata, &stored) {
@@ -287,6 +333,16 @@ impl From<EtcdError> for Gone {
     fn from(err: EtcdError) -> Gone {
         Gone::Etcd(err)
     }
+}
+
+/// Whether `update` would leave `stored` as it is (a renewal).
+fn same(stored: &Instance, update: &Update) -> bool {
+    stored.ttl_ms == u64::from(update.ttl_ms)
+        && update.weight.is_none_or(|weight| weight == stored.weight)
+        && update
+            .metadata
+            .as_ref()
+            .is_none_or(|metadata| *metadata == stored.metadata)
 }
 
 /// The lease TTL for an instance TTL: whole seconds, rounded up, at least what

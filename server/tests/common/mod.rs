@@ -134,17 +134,9 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Reply {
-        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
-        for (name, value) in headers {
-            raw.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if !body.is_empty() || method == "POST" {
-            raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        raw.push_str("\r\n");
-        let mut bytes = raw.into_bytes();
-        bytes.extend_from_slice(body);
-        self.send_raw(&bytes).await
+        request(self.addr, method, path, headers, body)
+            .await
+            .expect("answer in time")
     }
 
     /// Whether the registry is the memory store.
@@ -193,18 +185,7 @@ impl TestServer {
 
     /// Sends `bytes` as they are and reads until the server closes.
     pub async fn send_raw(&self, bytes: &[u8]) -> Reply {
-        let exchange = async {
-            let mut stream = TcpStream::connect(self.addr).await.expect("connect");
-            // The server may answer (and close) before reading everything, e.g. 413.
-            let _ = stream.write_all(bytes).await;
-            let mut answer = Vec::new();
-            let _ = stream.read_to_end(&mut answer).await;
-            answer
-        };
-        let answer = tokio::time::timeout(IO_TIMEOUT, exchange)
-            .await
-            .expect("answer in time");
-        Reply::parse(&answer)
+        exchange(self.addr, bytes).await.expect("answer in time")
     }
 
     pub async fn stop(mut self) {
@@ -218,6 +199,65 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Sends `bytes` to `addr` as they are and reads until the server closes; an error
+/// if it cannot connect or does not answer within [`IO_TIMEOUT`].
+pub async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Result<Reply, String> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        // The server may answer (and close) before reading everything, e.g. 413.
+        let _ = stream.write_all(bytes).await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        Ok::<_, String>(answer)
+    };
+    let answer = tokio::time::timeout(IO_TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer from {addr} within {IO_TIMEOUT:?}"))??;
+    if answer.is_empty() {
+        return Err(format!("{addr} closed without answering"));
+    }
+    Ok(Reply::parse(&answer))
+}
+
+/// One request to `addr` (`Connection: close`); an error if it cannot be sent or
+/// is not answered.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Reply, String> {
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    raw.push_str("\r\n");
+    let mut bytes = raw.into_bytes();
+    bytes.extend_from_slice(body);
+    exchange(addr, &bytes).await
+}
+
+/// Polls `check` every 50 ms until it holds; panics naming `what` if it has not
+/// within `within` (generous: tests run on loaded machines).
+pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

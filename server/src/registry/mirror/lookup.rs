@@ -1,8 +1,6 @@
 //! What a store asks its mirror before writing: is this instance held, with
 //! which data? And the renewals it answers, counted for metrics.
 
-use rollcall_protocol::Instance;
-
 use super::{Held, Mirror};
 use crate::registry::instance::{self, Metadata};
 use crate::registry::state::{State, Update};
@@ -28,27 +26,6 @@ impl Mirror {
         if same { Held::Same } else { Held::Differs }
     }
 
-    /// The instance `addr` of `service` as the mirror holds it.
-    pub(crate) fn stored(&self, service: &str, addr: &str) -> Option<Instance> {
-        let state = self.registry.shared.lock();
-        state.instance(service, addr).map(|i| Instance {
-            addr: i.addr.to_string(),
-            metadata: i
-                .metadata
-                .as_deref()
-                .map(|m| {
-                    m.0.iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            weight: i.weight,
-            ttl_ms: u64::from(i.ttl_ms),
-        })
-    }
-}
-
-impl Mirror {
     /// The revision `service` lists at now.
     pub(crate) fn service_revision(&self, service: &str) -> u64 {
         self.registry.shared.lock().service_revision(service)
