@@ -144,7 +144,7 @@ fn heartbeat(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frontend_killed_mid_traffic_loses_no_instance() {
-    let _turn = Etcd::shared().exclusive();
+    let _turn = Etcd::shared().exclusive().await;
     let prefix = Etcd::prefix("killed");
     let mut a = Frontend::start(&prefix);
     let b = Frontend::start(&prefix);
@@ -190,7 +190,7 @@ async fn a_frontend_killed_mid_traffic_loses_no_instance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frozen_etcd_makes_reads_stale_and_writes_503_and_loses_nothing() {
     let etcd = Etcd::shared();
-    let _turn = etcd.exclusive();
+    let _turn = etcd.exclusive().await;
     let prefix = Etcd::prefix("frozen");
     let frontend = Frontend::start(&prefix);
     for n in 0..5 {
@@ -249,7 +249,7 @@ async fn a_frozen_etcd_makes_reads_stale_and_writes_503_and_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_etcd_loses_no_instance_and_watches_resume() {
     let etcd = Etcd::shared();
-    let _turn = etcd.exclusive();
+    let _turn = etcd.exclusive().await;
     let prefix = Etcd::prefix("restarted");
     let a = Frontend::start(&prefix);
     let b = Frontend::start(&prefix);

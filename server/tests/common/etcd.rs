@@ -35,7 +35,7 @@ pub struct Etcd {
     peer_port: u16,
     dir: PathBuf,
     child: Mutex<Child>,
-    faults: Mutex<()>,
+    faults: tokio::sync::Mutex<()>,
     /// Outlives this process on purpose: it cleans up after it.
     _watchdog: Child,
 }
@@ -56,9 +56,10 @@ impl Etcd {
     }
 
     /// Held by a test that stops or restarts etcd, and by every test of the same
-    /// binary that needs it well meanwhile.
-    pub fn exclusive(&self) -> MutexGuard<'_, ()> {
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    /// binary that needs it well meanwhile (an async lock: it is held across the
+    /// test's awaits).
+    pub async fn exclusive(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.faults.lock().await
     }
 
     fn start() -> Etcd {
@@ -81,7 +82,7 @@ impl Etcd {
             peer_port,
             dir,
             child: Mutex::new(child),
-            faults: Mutex::new(()),
+            faults: tokio::sync::Mutex::new(()),
             _watchdog: watchdog,
         };
         etcd.wait_healthy();
