@@ -7,13 +7,15 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::cmd;
+use crate::{cmd, setup};
 
 /// Where the peer's source sits, relative to the workspace root.
 const PEER_SOURCE: &str = "../shared/peers/longpoll-go";
 
-/// Runs `cargo bench -p rollcall-server --bench load -- ARGS..`.
+/// Runs `cargo bench -p rollcall-server --bench load -- ARGS..`, after installing
+/// what it needs (protoc, etcd).
 pub fn bench(args: &[String]) -> Result<(), String> {
+    setup::for_bench()?;
     let mut command = cmd::cargo([
         "bench",
         "--package",
