@@ -65,5 +65,5 @@ pub use serve::{
     ConnOptions, ConnOptionsError, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SHUTDOWN_GRACE, DEFAULT_WRITE_TIMEOUT, Handler, Listener, TlsConfig, TlsError, serve,
 };
-pub use store::{Store, StoreFuture};
+pub use store::{Store, StoreCounter, StoreFuture};
 pub use watch::{ChangesGone, DEFAULT_CHANGE_LOG, DEFAULT_MAX_WATCHERS, WatchConfig};

@@ -147,12 +147,12 @@ async fn the_feed_tells_a_deregistration_from_an_expiry_on_every_frontend() {
 #[tokio::test]
 async fn a_heartbeat_is_a_keep_alive_not_a_write() {
     let (a, b) = pair("keepalive").await;
-    a.post_json(INSTANCES, r#"{"addr":"k:1","ttl_ms":20000}"#)
+    a.post_json(INSTANCES, r#"{"addr":"k:1","ttl_ms":60000}"#)
         .await;
     let before = a.etcd_keys().await;
     for frontend in [&a, &b, &a, &b] {
         let renewed = frontend
-            .post_json(INSTANCES, r#"{"addr":"k:1","ttl_ms":20000}"#)
+            .post_json(INSTANCES, r#"{"addr":"k:1","ttl_ms":60000}"#)
             .await;
         assert_eq!(renewed.status, 200);
     }
@@ -161,8 +161,29 @@ async fn a_heartbeat_is_a_keep_alive_not_a_write() {
         before,
         "same key, same revision, same lease"
     );
+    // b learnt the lease from its watch and sent a keep-alive; a had renewed it a
+    // moment before (registering it) and answered its beats without one.
+    let counter = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or(0)
+    };
+    let (on_a, on_b) = (
+        a.get("/metrics").await.text(),
+        b.get("/metrics").await.text(),
+    );
+    assert!(
+        counter(&on_b, "rollcall_etcd_keepalives_total") >= 1,
+        "{on_b}"
+    );
+    assert!(
+        counter(&on_a, "rollcall_etcd_coalesced_renewals_total") >= 1,
+        "{on_a}"
+    );
+    assert_eq!(counter(&on_a, "rollcall_etcd_writes_total"), 1, "{on_a}");
+    assert_eq!(counter(&on_b, "rollcall_etcd_writes_total"), 0, "{on_b}");
     // New data is one write.
-    a.post_json(INSTANCES, r#"{"addr":"k:1","ttl_ms":20000,"weight":4}"#)
+    a.post_json(INSTANCES, r#"{"addr":"k:1","ttl_ms":60000,"weight":4}"#)
         .await;
     assert_ne!(a.etcd_keys().await, before);
 }

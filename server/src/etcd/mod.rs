@@ -27,6 +27,7 @@
 //!   (`health`). Every etcd call has a timeout.
 
 mod book;
+mod counters;
 mod error;
 mod health;
 mod keepalive;
@@ -48,9 +49,10 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::registry::Mirror;
-use crate::store::{Store, StoreFuture};
+use crate::store::{Store, StoreCounter, StoreFuture};
 use crate::{Registry, RegistryConfig};
 use book::LeaseBook;
+use counters::Counters;
 use health::Health;
 use keepalive::Keepalives;
 use keys::Keys;
@@ -118,6 +120,7 @@ struct Inner {
     book: LeaseBook,
     keepalives: Keepalives,
     health: Health,
+    counters: Counters,
     timeout: Duration,
 }
 
@@ -204,6 +207,7 @@ impl EtcdStore {
             mirror,
             book: LeaseBook::default(),
             health: Health::default(),
+            counters: Counters::default(),
             timeout,
         });
         watcher::load(&inner, listing);
@@ -254,6 +258,10 @@ impl Store for EtcdStore {
 
     fn leases<'a>(&'a self, service: &'a str) -> StoreFuture<'a, LeaseList> {
         Box::pin(self.inner.leases(service))
+    }
+
+    fn counters(&self) -> Vec<StoreCounter> {
+        self.inner.counters.report()
     }
 }
 

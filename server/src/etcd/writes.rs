@@ -20,6 +20,7 @@ use rollcall_protocol::{
 use tokio::time::Instant;
 use tracing::warn;
 
+use super::counters::Counters;
 use super::error::{ETCD_MIN_TTL, EtcdError, bounded, revision};
 use super::keepalive::Renewed;
 use super::{COALESCE_DIVISOR, Inner, keys};
@@ -89,10 +90,7 @@ impl Inner {
                 };
                 if self.renew(service, addr, entry, update.ttl_ms).await? {
                     self.mirror.renewed();
-                    let seen = self
-                        .mirror
-                        .wait_synced(*at, Instant::now() + self.timeout)
-                        .await;
+                    let seen = self.seen(*at).await;
                     return Ok(Upserted {
                         created: false,
                         revision: if seen {
@@ -149,8 +147,10 @@ impl Inner {
             .renewed
             .is_some_and(|at| now.duration_since(at) < recent)
         {
+            Counters::add(&self.counters.coalesced);
             return Ok(true);
         }
+        Counters::add(&self.counters.keepalives);
         let renewed = self.keepalives.renew(entry.lease).await;
         self.health.saw(&self.mirror, &renewed);
         match renewed? {
@@ -205,6 +205,7 @@ impl Inner {
                 return Err(err);
             }
         };
+        Counters::add(&self.counters.writes);
         let at = revision(put.header())?;
         if let Some(old) = put
             .prev_key()
@@ -214,10 +215,7 @@ impl Inner {
             self.revoke_later(old);
         }
         self.book.renewed(service, addr, lease, now);
-        let seen = self
-            .mirror
-            .wait_synced(at, Instant::now() + self.timeout)
-            .await;
+        let seen = self.seen(at).await;
         Ok(Upserted {
             created: put.prev_key().is_none(),
             revision: if seen {
@@ -226,6 +224,23 @@ impl Inner {
                 at
             },
         })
+    }
+
+    /// Waits until the mirror has seen this frontend's write at revision `at`, so
+    /// its lists show it once the write is answered; `false` (and a warning: the
+    /// watch lags) after the operation timeout.
+    async fn seen(&self, at: u64) -> bool {
+        let seen = self
+            .mirror
+            .wait_synced(at, Instant::now() + self.timeout)
+            .await;
+        if !seen {
+            warn!(
+                revision = at,
+                "the watch has not brought back this frontend's own write in time"
+            );
+        }
+        seen
     }
 
     async fn grant(&self, seconds: i64) -> Result<i64, EtcdError> {
@@ -310,15 +325,14 @@ impl Inner {
         if !done.succeeded() {
             return Ok(None);
         }
+        Counters::add(&self.counters.writes);
         let deleted = revision(done.header())?;
         let mut leases = self.client.lease_client();
         if let Err(err) = bounded(self.timeout, leases.revoke(marker_lease)).await {
             warn!(%err, "cannot revoke a deregistered instance's lease; it will expire");
         }
         self.book.remove(service, addr);
-        self.mirror
-            .wait_synced(deleted, Instant::now() + self.timeout)
-            .await;
+        self.seen(deleted).await;
         Ok(Some(()))
     }
 }

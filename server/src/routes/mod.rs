@@ -77,7 +77,7 @@ impl RegistryService {
             ALLOW_HEADERS,
             Some(EXPOSE_HEADERS),
         );
-        let metrics = Metrics::new(store.registry().clone());
+        let metrics = Metrics::new(Arc::clone(&store));
         RegistryService {
             store,
             inner: Arc::new(Inner {

@@ -58,4 +58,19 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Per instance of `service`: time since its last heartbeat and time left.
     fn leases<'a>(&'a self, service: &'a str) -> StoreFuture<'a, LeaseList>;
+
+    /// The store's own counters, for `/metrics` (none for the memory store).
+    fn counters(&self) -> Vec<StoreCounter> {
+        Vec::new()
+    }
+}
+
+/// One counter a store reports at `/metrics`: a name ending in `_total` is
+/// written without it and typed as a counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreCounter {
+    /// `rollcall_...`, without `_total`.
+    pub name: &'static str,
+    pub help: &'static str,
+    pub value: u64,
 }
