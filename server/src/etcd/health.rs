@@ -59,7 +59,9 @@ impl Health {
     /// Notes the outcome of an etcd operation: a failure to reach etcd marks the
     /// mirror stale until a probe succeeds.
     pub(super) fn saw<T>(&self, mirror: &Mirror, outcome: &Result<T, EtcdError>) {
-        if let Err(EtcdError::Timeout(_) | EtcdError::Client(_) | EtcdError::StreamLost) = outcome {
+        if let Err(error) = outcome
+            && unreachable(error)
+        {
             self.set_reachable(mirror, false);
         }
     }
@@ -96,6 +98,23 @@ impl Health {
         let mut watching = self.watching.subscribe();
         let started = watching.wait_for(|w| *w);
         matches!(tokio::time::timeout_at(deadline, started).await, Ok(Ok(_)))
+    }
+}
+
+/// Whether `error` says etcd cannot be reached (or has no leader), rather than
+/// refusing one request (a lease not found, say).
+fn unreachable(error: &EtcdError) -> bool {
+    use tonic::Code;
+    match error {
+        EtcdError::Timeout(_) | EtcdError::StreamLost => true,
+        EtcdError::Client(etcd_client::Error::GRpcStatus(status)) => matches!(
+            status.code(),
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown
+        ),
+        EtcdError::Client(
+            etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_),
+        ) => true,
+        _ => false,
     }
 }
 
