@@ -120,7 +120,7 @@ fn heartbeat(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut at = first;
-        let body = format!(r#"{{"addr":"{addr}","ttl_ms":4000}}"#);
+        let body = format!(r#"{{"addr":"{addr}","ttl_ms":5000}}"#);
         let json = [("Content-Type", "application/json")];
         while !stop.load(Ordering::Relaxed) {
             for _ in 0..frontends.len() {
@@ -172,10 +172,10 @@ async fn a_frontend_killed_mid_traffic_loses_no_instance() {
     .await;
 
     a.kill();
-    // More than twice the TTL (4 s): the beats that went to a now go to b, which
+    // More than twice the TTL (5 s): the beats that went to a now go to b, which
     // keeps every lease alive; discovery through b never misses an instance.
     let watching = tokio::time::Instant::now();
-    while watching.elapsed() < Duration::from_secs(10) {
+    while watching.elapsed() < Duration::from_secs(11) {
         let listed = b.list("fleet").await;
         assert_eq!(addrs(&listed), expected, "an instance went missing");
         assert!(!listed.stale);

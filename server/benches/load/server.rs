@@ -81,6 +81,19 @@ fn mass_registry() -> Result<Registry, String> {
     Ok(registry)
 }
 
+/// Connections a server child accepts at once: the fan-out holds 10,000 watchers,
+/// each on a connection of its own, and its registration needs one more (the
+/// default limit, 10,000, would keep it waiting).
+const MAX_CONNECTIONS: usize = 20_000;
+
+/// The registry's HTTP settings, as `rollcall serve` has them but for
+/// [`MAX_CONNECTIONS`].
+fn http_config() -> HttpConfig {
+    let mut config = HttpConfig::default();
+    config.conn.max_connections = MAX_CONNECTIONS;
+    config
+}
+
 /// A frontend over the etcd the parent started.
 async fn etcd_frontend() -> Result<EtcdStore, String> {
     let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
@@ -167,7 +180,7 @@ async fn serve_role(role: &str) -> Result<(), String> {
     };
     let served = match store {
         None => serve(listener, Noop, ConnOptions::default(), shutdown).await,
-        Some(store) => serve_store(listener, store, HttpConfig::default(), shutdown).await,
+        Some(store) => serve_store(listener, store, http_config(), shutdown).await,
     };
     served.map_err(|e| format!("serve: {e}"))
 }
