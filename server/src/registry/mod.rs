@@ -92,6 +92,8 @@ struct Shared {
     /// Set when the registry mirrors a store kept elsewhere: how far the mirror
     /// has caught up, and how to ask it to catch up further.
     mirror: Option<mirror::Progress>,
+    /// `State::stale`, readable without the lock.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Shared {
@@ -121,6 +123,7 @@ impl Shared {
             ttl: TtlPolicy::new(&config),
             config,
             mirror,
+            stale: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -121,7 +121,9 @@ impl Registry {
     /// Whether answers may be behind the store this registry mirrors (never for the
     /// memory store).
     pub fn stale(&self) -> bool {
-        self.shared.lock().stale
+        // An atomic beside the state's flag: every read route asks, and must not
+        // take the state's lock to learn the (nearly always) same answer.
+        self.shared.stale.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Writes go to the store a mirror reflects, never to the mirror itself.
@@ -223,7 +225,12 @@ impl Mirror {
 
     /// Marks answers stale (the store cannot be reached) or current again.
     pub(crate) fn set_stale(&self, stale: bool) {
-        self.registry.shared.lock().set_stale(stale);
+        let shared = &self.registry.shared;
+        let mut state = shared.lock();
+        state.set_stale(stale);
+        shared
+            .stale
+            .store(stale, std::sync::atomic::Ordering::Release);
     }
 
     /// Waits until the mirror's horizon reaches `revision` (a write of this
