@@ -204,6 +204,7 @@ impl<T: Transport> RegistryClient<T> {
                 epoch: 0,
                 revision: 0,
                 warming: response.headers().contains_key(HEADER_WARMING),
+                stale: false,
                 instances: parse_servers(header),
             }));
         }

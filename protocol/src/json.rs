@@ -85,6 +85,11 @@ pub struct InstanceList {
     /// their previous list meanwhile. Absent (an older registry): `false`.
     #[serde(default)]
     pub warming: bool,
+    /// `true` when the answer comes from a frontend's cache while its store cannot
+    /// be reached, so the list may be behind (see [`crate::stale`]). Written only
+    /// when `true`; absent: `false`.
+    #[serde(default, skip_serializing_if = "crate::stale::is_false")]
+    pub stale: bool,
     pub instances: Vec<Instance>,
 }
 
@@ -141,6 +146,9 @@ pub struct ServiceIndex {
     /// next change anywhere.
     #[serde(default)]
     pub revision: u64,
+    /// As in [`InstanceList::stale`].
+    #[serde(default, skip_serializing_if = "crate::stale::is_false")]
+    pub stale: bool,
     pub services: Vec<ServiceSummary>,
 }
 
@@ -206,6 +214,26 @@ mod tests {
         assert_eq!(list.instances[0].weight, crate::DEFAULT_WEIGHT);
         let index: ServiceIndex = serde_json::from_str(r#"{"services":[]}"#).expect("old index");
         assert!(!index.warming);
+        assert!(!list.stale && !index.stale);
+    }
+
+    #[test]
+    fn stale_is_written_only_when_true() {
+        let mut list = InstanceList {
+            service: "s".to_owned(),
+            epoch: 1,
+            revision: 2,
+            warming: false,
+            stale: false,
+            instances: Vec::new(),
+        };
+        let fresh = serde_json::to_string(&list).expect("json");
+        assert!(!fresh.contains("stale"), "{fresh}");
+        list.stale = true;
+        let stale = serde_json::to_string(&list).expect("json");
+        assert!(stale.contains(r#""stale":true"#), "{stale}");
+        let back: InstanceList = serde_json::from_str(&stale).expect("parses");
+        assert!(back.stale);
     }
 
     #[test]

@@ -28,6 +28,8 @@
 //!   [`ChangeBatch`] and its paths.
 //! - [`query`]: the `index`, `since`, `wait` and `epoch` parameters ([`WatchQuery`]).
 //! - [`duration`]: durations as `500ms`, `30s`, `5m` (`wait`, and the server's flags).
+//! - [`stale`]: [`HEADER_STALE`], on reads a frontend answers from a cache that may be
+//!   behind its store.
 
 pub mod duration;
 pub mod json;
@@ -36,6 +38,7 @@ pub mod method;
 pub mod paths;
 pub mod query;
 pub mod seed;
+pub mod stale;
 pub mod token;
 pub mod validate;
 pub mod watch;
@@ -57,6 +60,7 @@ pub use seed::{
     DEFAULT_PATH, DEFAULT_REFRESH, DEFAULT_SERVICE, DEFAULT_TTL, HEADER_SERVER, HEADER_SERVERS,
     HEADER_TTL_MS, HEADER_WARMING, HEARTBEAT_MARGIN,
 };
+pub use stale::HEADER_STALE;
 pub use token::{
     AUTHORIZATION, BEARER, MAX_TOKEN_LEN, MIN_TOKEN_LEN, Token, parse_bearer, validate_token,
 };

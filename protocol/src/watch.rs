@@ -100,6 +100,9 @@ pub struct ChangeBatch {
     /// does not say.
     #[serde(default)]
     pub warming: bool,
+    /// As in [`InstanceList::stale`](crate::InstanceList): written only when `true`.
+    #[serde(default, skip_serializing_if = "crate::stale::is_false")]
+    pub stale: bool,
     /// Empty when the wait ran out with nothing new.
     pub events: Vec<ChangeEvent>,
 }

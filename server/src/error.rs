@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use http::header::{ALLOW, WWW_AUTHENTICATE};
+use http::header::{ALLOW, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 use rollcall_protocol::{HEADER_SERVER, ProtocolError, QueryError};
 
@@ -75,7 +75,17 @@ pub enum ApiError {
     /// As many requests are held as the registry allows (`--max-watchers`).
     #[error("too many watchers: at most {max} requests are held at once; retry later")]
     TooManyWatchers { max: usize },
+    /// The store cannot be reached (or did not answer in time): nothing was
+    /// changed, or nothing can be promised; retry, here or at another frontend.
+    /// `reason` is written for clients: no endpoint, no internal error text.
+    #[error("the registry's store is unavailable ({reason}); retry later")]
+    StoreUnavailable { reason: &'static str },
 }
+
+/// Seconds a client is told to wait (`Retry-After`) before retrying a request the
+/// store could not serve: long enough for a leader election or a reconnect, short
+/// enough that a heartbeat retried then still beats its TTL.
+pub const RETRY_AFTER_SECS: u32 = 1;
 
 /// How an error body is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +118,9 @@ impl ApiError {
                 StatusCode::INSUFFICIENT_STORAGE
             }
             ApiError::Gone(_) => StatusCode::GONE,
-            ApiError::TooManyWatchers { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyWatchers { .. } | ApiError::StoreUnavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -127,6 +139,11 @@ impl ApiError {
         }
         if let Some(challenge) = self.challenge() {
             response.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+        }
+        if let ApiError::StoreUnavailable { .. } = self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
         }
         response
     }
@@ -191,6 +208,20 @@ mod tests {
         assert_eq!(
             ApiError::TooManyInstances { max: 1 }.status(),
             StatusCode::INSUFFICIENT_STORAGE
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_store_says_when_to_retry() {
+        let error = ApiError::StoreUnavailable {
+            reason: "etcd unreachable",
+        };
+        let response = error.to_response(ErrorFormat::Json);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[RETRY_AFTER], "1");
+        assert_eq!(
+            &body(response).await[..],
+            br#"{"error":"the registry's store is unavailable (etcd unreachable); retry later"}"#
         );
     }
 }

@@ -11,8 +11,13 @@
 //!   [`WatchConfig`] (change log, longest wait, most held requests).
 //! - `watch`: what blocking queries wait on (per-service topics), the bound on
 //!   held requests, and [`ChangesGone`] (when the change feed says `410`).
+//! - [`Store`]: the seam between the routes and where the truth is kept: reads
+//!   come from a [`Registry`], writes go through the store (the [`Registry`] itself
+//!   in memory).
+//! - [`EtcdStore`]: the store for several frontends over one etcd cluster
+//!   ([`EtcdConfig`]): writes to etcd, reads from a local mirror fed by one watch.
 //! - [`RegistryService`]: the registry's HTTP routes (seed protocol, JSON API,
-//!   probes) over a [`Registry`], with its [`HttpConfig`].
+//!   probes) over a [`Store`], with its [`HttpConfig`].
 //! - `metrics`: what `/metrics` reports ([`RegistryStats`] and per-route requests),
 //!   owned by each [`RegistryService`].
 //! - [`Auth`]: bearer tokens ([`Rules`]), off by default, reloadable while serving.
@@ -30,12 +35,14 @@ mod auth;
 mod config;
 mod dashboard;
 mod error;
+mod etcd;
 mod http;
 mod metrics;
 mod registry;
 mod routes;
 mod rpc;
 mod serve;
+mod store;
 mod watch;
 
 pub use auth::{Auth, AuthError, AuthOptions, Level, ReloadError, Rules, RulesError, TokenSource};
@@ -44,14 +51,19 @@ pub use config::{
     DEFAULT_MAX_SERVICES, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL, HttpConfig, RegistryConfig,
 };
 pub use dashboard::{Asset, Dashboard};
-pub use error::{ApiError, ErrorFormat};
+pub use error::{ApiError, ErrorFormat, RETRY_AFTER_SECS};
+pub use etcd::{
+    COALESCE_DIVISOR, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_START_TIMEOUT, DEFAULT_ETCD_TIMEOUT,
+    ETCD_MIN_TTL, EtcdConfig, EtcdError, EtcdStore, PrefixError,
+};
 pub use http::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply};
 pub use registry::{Answer, Registry, RegistryStats, Snapshot};
 pub use rollcall_protocol::{DurationError, parse_duration};
-pub use routes::{RegistryService, serve_registry};
+pub use routes::{RegistryService, serve_registry, serve_store};
 pub use rpc::{RpcError, RpcServer};
 pub use serve::{
     ConnOptions, ConnOptionsError, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SHUTDOWN_GRACE, DEFAULT_WRITE_TIMEOUT, Handler, Listener, TlsConfig, TlsError, serve,
 };
+pub use store::{Store, StoreCounter, StoreFuture};
 pub use watch::{ChangesGone, DEFAULT_CHANGE_LOG, DEFAULT_MAX_WATCHERS, WatchConfig};

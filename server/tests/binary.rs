@@ -16,6 +16,11 @@ const ROLLCALL: &str = env!("CARGO_BIN_EXE_rollcall");
 /// Longest wait for the process to start, log, or exit.
 const PATIENCE: Duration = Duration::from_secs(20);
 
+/// `--store etcd`, and an endpoint nothing listens on (never reached: these
+/// settings are refused first).
+const ETCD: &str = "--store etcd";
+const ETCD_AT: &str = "--etcd-endpoints http://127.0.0.1:9";
+
 const FIRST: &str = "first-0123456789abcdef";
 const SECOND: &str = "second-0123456789abcdef";
 
@@ -68,7 +73,28 @@ fn nonsense_settings_are_refused_at_start() {
             ][..],
             "/nonexistent/c.pem",
         ),
+        // The etcd store: refused before any connection is tried.
+        (&["--store", "etcd"][..], "--etcd-endpoints"),
+        (
+            &[ETCD, ETCD_AT, "--min-ttl", "1s"][..],
+            "below the 2s etcd grants",
+        ),
+        (
+            &[ETCD, "--etcd-endpoints", "https://127.0.0.1:9"][..],
+            "TLS to etcd",
+        ),
+        (
+            &[ETCD, ETCD_AT, "--warmup", "5s"][..],
+            "--warmup does not apply",
+        ),
+        (
+            &[ETCD, ETCD_AT, "--etcd-prefix", "rollcall"][..],
+            "must start with /",
+        ),
+        (&[ETCD, ETCD_AT, "--etcd-timeout", "0"][..], "above zero"),
     ] {
+        let args: Vec<&str> = args.iter().flat_map(|arg| arg.split(' ')).collect();
+        let args = &args[..];
         let output = run_to_end(args);
         assert!(!output.status.success(), "{args:?} was accepted");
         let said = format!(

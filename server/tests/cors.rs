@@ -47,7 +47,9 @@ async fn cors_headers_on_every_answer() {
         assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
         assert_eq!(
             reply.header("access-control-expose-headers"),
-            Some("X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag, X-Rollcall-Index")
+            Some(
+                "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag, X-Rollcall-Index, X-Rollcall-Stale"
+            )
         );
     }
 }

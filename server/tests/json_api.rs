@@ -1,19 +1,37 @@
 //! The JSON API under `/v1`: register, renew, deregister, list, ETags, revisions,
-//! leases, the index, and CORS.
+//! leases, the index, and CORS; on the memory store and over etcd (each test runs
+//! on both). Revisions are compared, not counted: over etcd they are etcd's.
 
 pub mod common;
 
 use std::time::Duration;
 
-use common::TestServer;
+use common::{Backing, TestServer};
 use rollcall_protocol::{InstanceList, LeaseList, RegisterResponse, ServiceIndex};
 use rollcall_server::{HttpConfig, RegistryConfig};
 
 const INSTANCES: &str = "/v1/services/echo/instances";
 
-#[tokio::test]
-async fn register_then_renew_then_list() {
-    let server = TestServer::start().await;
+on_both_stores!(
+    register_then_renew_then_list,
+    the_body_is_exactly_the_instance_list,
+    changes_bump_the_revision_and_renewals_do_not,
+    etag_answers_304_until_something_changes,
+    an_unknown_service_is_an_empty_list,
+    deregister_removes_and_bumps,
+    leases_show_heartbeat_age_and_time_left,
+    the_index_lists_services_sorted,
+    only_bodies_declared_json_are_read,
+    errors_are_json_with_a_reason,
+    head_answers_every_get_route,
+);
+
+async fn start(backing: Backing) -> TestServer {
+    TestServer::on(backing, RegistryConfig::default(), HttpConfig::default()).await
+}
+
+async fn register_then_renew_then_list(backing: Backing) {
+    let server = start(backing).await;
     let body = r#"{"addr":"tcp@10.0.0.2:1","metadata":{"zone":"eu"},"weight":3,"ttl_ms":60000}"#;
     let reply = server.post_json(INSTANCES, body).await;
     assert_eq!(reply.status, 201);
@@ -25,7 +43,7 @@ async fn register_then_renew_then_list() {
             addr: "tcp@10.0.0.2:1".to_owned(),
             ttl_ms: 60_000,
             created: true,
-            revision: 1,
+            revision: created.revision,
         }
     );
     let renewed: RegisterResponse = {
@@ -34,22 +52,32 @@ async fn register_then_renew_then_list() {
         reply.json()
     };
     assert!(!renewed.created);
-    assert_eq!(renewed.revision, 1, "a plain renewal does not bump");
+    assert_eq!(
+        renewed.revision, created.revision,
+        "a plain renewal does not bump"
+    );
 
-    server
+    let second: RegisterResponse = server
         .post_json(INSTANCES, r#"{"addr":"tcp@10.0.0.1:1"}"#)
-        .await;
+        .await
+        .json();
+    assert!(second.revision > created.revision);
     let reply = server.get("/v1/services/echo").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     // A registry just started warms up (by default for its default TTL): the ETag
-    // and the list say so.
-    let etag = format!("\"{:x}.2.w\"", server.registry.epoch());
+    // and the list say so. A frontend over etcd lost nothing: it does not.
+    let warming = if server.in_memory() { ".w" } else { "" };
+    let etag = format!(
+        "\"{:x}.{}{warming}\"",
+        server.registry.epoch(),
+        second.revision
+    );
     assert_eq!(reply.header("etag"), Some(etag.as_str()));
     let list: InstanceList = reply.json();
     assert_eq!(list.service, "echo");
-    assert_eq!(list.revision, 2);
-    assert!(list.warming);
+    assert_eq!(list.revision, second.revision);
+    assert_eq!(list.warming, server.in_memory());
     let addrs: Vec<&str> = list.instances.iter().map(|i| i.addr.as_str()).collect();
     assert_eq!(
         addrs,
@@ -63,31 +91,37 @@ async fn register_then_renew_then_list() {
     assert_eq!(list.instances[1].ttl_ms, 60_000);
 }
 
-#[tokio::test]
-async fn the_body_is_exactly_the_instance_list() {
+async fn the_body_is_exactly_the_instance_list(backing: Backing) {
     let config = RegistryConfig {
         epoch: Some(7),
         warmup: Some(Duration::ZERO),
         ..RegistryConfig::default()
     };
-    let server = TestServer::with(config, HttpConfig::default()).await;
-    server
+    let server = TestServer::on(backing, config, HttpConfig::default()).await;
+    let registered: RegisterResponse = server
         .post_json(
             INSTANCES,
-            r#"{"addr":"b:1","metadata":{"z":"1","a":"2"},"ttl_ms":1000}"#,
+            r#"{"addr":"b:1","metadata":{"z":"1","a":"2"},"ttl_ms":2000}"#,
         )
-        .await;
+        .await
+        .json();
     let reply = server.get("/v1/services/echo").await;
+    let (epoch, revision) = (server.registry.epoch(), registered.revision);
+    if server.in_memory() {
+        assert_eq!((epoch, revision), (7, 1));
+    }
     assert_eq!(
         reply.text(),
-        r#"{"service":"echo","epoch":7,"revision":1,"warming":false,"instances":[{"addr":"b:1","metadata":{"a":"2","z":"1"},"weight":1,"ttl_ms":1000}]}"#
+        format!(
+            r#"{{"service":"echo","epoch":{epoch},"revision":{revision},"warming":false,"instances":[{{"addr":"b:1","metadata":{{"a":"2","z":"1"}},"weight":1,"ttl_ms":2000}}]}}"#
+        )
     );
-    assert_eq!(reply.header("etag"), Some("\"7.1\""));
+    let etag = format!("\"{epoch:x}.{revision}\"");
+    assert_eq!(reply.header("etag"), Some(etag.as_str()));
 }
 
-#[tokio::test]
-async fn changes_bump_the_revision_and_renewals_do_not() {
-    let server = TestServer::start().await;
+async fn changes_bump_the_revision_and_renewals_do_not(backing: Backing) {
+    let server = start(backing).await;
     let revision = |body: &str| {
         let body = body.to_owned();
         let server = &server;
@@ -99,31 +133,31 @@ async fn changes_bump_the_revision_and_renewals_do_not() {
                 .revision
         }
     };
-    assert_eq!(revision(r#"{"addr":"a:1"}"#).await, 1);
-    assert_eq!(revision(r#"{"addr":"a:1"}"#).await, 1);
-    assert_eq!(revision(r#"{"addr":"a:1","weight":2}"#).await, 2);
-    assert_eq!(
-        revision(r#"{"addr":"a:1","weight":2,"metadata":{"k":"v"}}"#).await,
-        3
-    );
-    assert_eq!(
-        revision(r#"{"addr":"a:1","weight":2,"metadata":{"k":"v"},"ttl_ms":5000}"#).await,
-        4
-    );
+    let first = revision(r#"{"addr":"a:1"}"#).await;
+    assert_eq!(revision(r#"{"addr":"a:1"}"#).await, first);
+    let weight = revision(r#"{"addr":"a:1","weight":2}"#).await;
+    assert!(weight > first);
+    let metadata = revision(r#"{"addr":"a:1","weight":2,"metadata":{"k":"v"}}"#).await;
+    assert!(metadata > weight);
+    let ttl = revision(r#"{"addr":"a:1","weight":2,"metadata":{"k":"v"},"ttl_ms":5000}"#).await;
+    assert!(ttl > metadata);
     assert_eq!(
         revision(r#"{"addr":"a:1","weight":2,"metadata":{"k":"v"},"ttl_ms":5000}"#).await,
-        4
+        ttl
     );
     // The counter is registry-wide: another service's change moves it on.
     server
         .post_json("/v1/services/other/instances", r#"{"addr":"a:1"}"#)
         .await;
-    assert_eq!(revision(r#"{"addr":"b:1"}"#).await, 6);
+    let after = revision(r#"{"addr":"b:1"}"#).await;
+    assert!(after > ttl + 1, "{after} after {ttl}");
+    if server.in_memory() {
+        assert_eq!((first, weight, metadata, ttl, after), (1, 2, 3, 4, 6));
+    }
 }
 
-#[tokio::test]
-async fn etag_answers_304_until_something_changes() {
-    let server = TestServer::start().await;
+async fn etag_answers_304_until_something_changes(backing: Backing) {
+    let server = start(backing).await;
     server.post_json(INSTANCES, r#"{"addr":"a:1"}"#).await;
     let first = server.get("/v1/services/echo").await;
     let etag = first.header("etag").expect("etag").to_owned();
@@ -157,34 +191,39 @@ async fn etag_answers_304_until_something_changes() {
     assert_eq!(reply.json::<InstanceList>().instances.len(), 2);
 }
 
-#[tokio::test]
-async fn an_unknown_service_is_an_empty_list_at_revision_zero() {
-    let server = TestServer::start().await;
+/// An unknown service lists empty, at revision 0 in memory; a frontend over etcd
+/// lists it at the revision it loaded the registry at (a service emptied before
+/// then must not list at a lower revision than other frontends gave it).
+async fn an_unknown_service_is_an_empty_list(backing: Backing) {
+    let server = start(backing).await;
     let reply = server.get("/v1/services/nobody").await;
     assert_eq!(reply.status, 200);
-    let etag = format!("\"{:x}.0.w\"", server.registry.epoch());
-    assert_eq!(reply.header("etag"), Some(etag.as_str()));
     let list: InstanceList = reply.json();
+    assert_eq!(reply.header("etag"), Some(list.version().etag().as_str()));
     assert_eq!(
         (list.service.as_str(), list.revision, list.instances.len()),
-        ("nobody", 0, 0)
+        ("nobody", server.registry.revision(), 0)
     );
+    if server.in_memory() {
+        let etag = format!("\"{:x}.0.w\"", server.registry.epoch());
+        assert_eq!(reply.header("etag"), Some(etag.as_str()));
+    }
     // Looking does not create it.
     assert!(server.registry.index().services.is_empty());
 }
 
-#[tokio::test]
-async fn deregister_removes_and_bumps() {
-    let server = TestServer::start().await;
-    server
+async fn deregister_removes_and_bumps(backing: Backing) {
+    let server = start(backing).await;
+    let registered: RegisterResponse = server
         .post_json(INSTANCES, r#"{"addr":"tcp@[::1]:80"}"#)
-        .await;
+        .await
+        .json();
     let path = rollcall_protocol::paths::instance("echo", "tcp@[::1]:80");
     let reply = server.send("DELETE", &path, &[], b"").await;
     assert_eq!(reply.status, 204);
     let list: InstanceList = server.get("/v1/services/echo").await.json();
     assert!(list.instances.is_empty());
-    assert_eq!(list.revision, 2);
+    assert!(list.revision > registered.revision);
     let again = server.send("DELETE", &path, &[], b"").await;
     assert_eq!(again.status, 404);
     assert!(again.error().contains("not registered"), "{}", again.text());
@@ -196,19 +235,20 @@ async fn deregister_removes_and_bumps() {
     assert_eq!(reply.status, 204);
 }
 
-#[tokio::test]
-async fn leases_show_heartbeat_age_and_time_left() {
-    let server = TestServer::start().await;
+/// Over etcd the figures are etcd's, in whole seconds (read as their middle).
+async fn leases_show_heartbeat_age_and_time_left(backing: Backing) {
+    let server = start(backing).await;
     server
         .post_json(INSTANCES, r#"{"addr":"b:1","ttl_ms":60000}"#)
         .await;
-    server
+    let last: RegisterResponse = server
         .post_json(INSTANCES, r#"{"addr":"a:1","ttl_ms":30000}"#)
-        .await;
+        .await
+        .json();
     let reply = server.get("/v1/services/echo/leases").await;
     assert_eq!(reply.status, 200);
     let leases: LeaseList = reply.json();
-    assert_eq!(leases.revision, 2);
+    assert_eq!(leases.revision, last.revision);
     assert_eq!(leases.leases.len(), 2);
     assert_eq!(leases.leases[0].addr, "a:1");
     let left = leases.leases[0].expires_in_ms.expect("expires");
@@ -217,32 +257,33 @@ async fn leases_show_heartbeat_age_and_time_left() {
     assert!(leases.leases[1].expires_in_ms.expect("expires") > 59_000);
 }
 
-#[tokio::test]
-async fn the_index_lists_services_sorted() {
-    let server = TestServer::start().await;
-    server
+async fn the_index_lists_services_sorted(backing: Backing) {
+    let server = start(backing).await;
+    let revision = |reply: common::Reply| reply.json::<RegisterResponse>().revision;
+    let zeta = server
         .post_json("/v1/services/zeta/instances", r#"{"addr":"a:1"}"#)
         .await;
     server
         .post_json("/v1/services/alpha/instances", r#"{"addr":"a:1"}"#)
         .await;
-    server
+    let alpha = server
         .post_json("/v1/services/alpha/instances", r#"{"addr":"b:1"}"#)
         .await;
+    let (zeta, alpha) = (revision(zeta), revision(alpha));
     let index: ServiceIndex = server.get("/v1/services").await.json();
     let summary: Vec<(&str, u64, usize)> = index
         .services
         .iter()
         .map(|s| (s.service.as_str(), s.revision, s.instances))
         .collect();
-    assert_eq!(summary, [("alpha", 3, 2), ("zeta", 1, 1)]);
+    assert_eq!(summary, [("alpha", alpha, 2), ("zeta", zeta, 1)]);
+    assert_eq!(index.revision, alpha);
 }
 
 /// A body a page may send across origins without asking (`text/plain`) is refused
 /// even when it parses: a write must declare JSON. The reason says what to send.
-#[tokio::test]
-async fn only_bodies_declared_json_are_read() {
-    let server = TestServer::start().await;
+async fn only_bodies_declared_json_are_read(backing: Backing) {
+    let server = start(backing).await;
     let reply = server
         .send(
             "POST",
@@ -268,9 +309,8 @@ async fn only_bodies_declared_json_are_read() {
     assert_eq!(reply.status, 201);
 }
 
-#[tokio::test]
-async fn errors_are_json_with_a_reason() {
-    let server = TestServer::start().await;
+async fn errors_are_json_with_a_reason(backing: Backing) {
+    let server = start(backing).await;
     let reply = server
         .post_json(INSTANCES, r#"{"addr":"a:1","wieght":2}"#)
         .await;
@@ -284,7 +324,12 @@ async fn errors_are_json_with_a_reason() {
     let reply = server
         .post_json(INSTANCES, r#"{"addr":"a:1","ttl_ms":10}"#)
         .await;
-    assert_eq!(reply.error(), "ttl_ms 10 is below the minimum of 1000 ms");
+    // Over etcd the shortest TTL is the shortest lease etcd grants.
+    let min = if server.in_memory() { 1000 } else { 2000 };
+    assert_eq!(
+        reply.error(),
+        format!("ttl_ms 10 is below the minimum of {min} ms")
+    );
     let reply = server
         .post_json(INSTANCES, r#"{"addr":"a:1","ttl_ms":90000000}"#)
         .await;
@@ -294,6 +339,8 @@ async fn errors_are_json_with_a_reason() {
     );
 }
 
+/// The memory store only: over etcd the epoch is the cluster's, and survives a
+/// frontend's restart (see `etcd_frontends.rs`).
 #[tokio::test]
 async fn a_restarted_registry_never_answers_the_old_runs_etag() {
     let before = TestServer::start().await;
@@ -319,9 +366,8 @@ async fn a_restarted_registry_never_answers_the_old_runs_etag() {
 
 /// Every route that answers `GET` answers `HEAD` with the same status and headers
 /// and no body.
-#[tokio::test]
-async fn head_answers_every_get_route() {
-    let server = TestServer::start().await;
+async fn head_answers_every_get_route(backing: Backing) {
+    let server = start(backing).await;
     server.post_json(INSTANCES, r#"{"addr":"a:1"}"#).await;
     for path in [
         "/healthz",

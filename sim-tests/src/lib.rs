@@ -93,7 +93,7 @@ pub fn calling(name: &str, every: Duration, deadline: Duration) -> Scenario {
 /// for even seeds, the seed protocol for odd ones, so a sweep covers both at the
 /// cost of one run a seed (the scenarios that do so are the suite's slowest).
 pub fn api_for(seed: u64) -> Api {
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         Api::json("arith")
     } else {
         Api::Seed

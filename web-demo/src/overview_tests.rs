@@ -8,6 +8,7 @@ fn fleet(rows: &[(&str, Option<&str>, u64, Option<u64>)]) -> Fleet {
     let mut fleet = Fleet::default();
     let index = ServiceIndex {
         warming: false,
+        stale: false,
         epoch: 1,
         revision: 1,
         services: vec![ServiceSummary {
@@ -33,6 +34,7 @@ fn fleet(rows: &[(&str, Option<&str>, u64, Option<u64>)]) -> Fleet {
             epoch: 1,
             revision: 1,
             warming: false,
+            stale: false,
             instances,
         },
         0.0,
@@ -135,6 +137,7 @@ fn a_service_not_fetched_yet_shows_its_index_count() {
     let mut fleet = Fleet::default();
     let index = ServiceIndex {
         warming: false,
+        stale: false,
         epoch: 1,
         revision: 1,
         services: vec![ServiceSummary {

@@ -10,13 +10,15 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::{cmd, web};
+use crate::{cmd, setup, web};
 
 /// Where the peer's source sits, relative to the workspace root.
 const PEER_SOURCE: &str = "../shared/peers/longpoll-go";
 
-/// Runs `cargo bench -p rollcall-server --bench load -- ARGS..`.
+/// Runs `cargo bench -p rollcall-server --bench load -- ARGS..`, after installing
+/// what it needs (protoc, etcd).
 pub fn bench(args: &[String]) -> Result<(), String> {
+    setup::for_bench()?;
     if let Some((_, rest)) = args
         .split_first()
         .filter(|(first, _)| *first == "--dashboard")

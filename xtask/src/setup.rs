@@ -1,6 +1,7 @@
 //! What a fresh machine lacks, added before anything needs it: rustup's components
-//! and the wasm target, then Debian packages (the browser and its driver, node for
-//! the end-to-end test).
+//! and the wasm target, then Debian packages (protoc for building the server's etcd
+//! client, etcd for the tests and the benchmark, the browser and its driver, node
+//! for the end-to-end test).
 //!
 //! A new user runs the README's two commands and nothing else, and CI does the
 //! same (`.ci/run` only calls `cargo xtask test`), so each command starts here:
@@ -48,8 +49,36 @@ const NPM: Package = Package {
     provides: "npm",
 };
 
-/// What `cargo xtask test`'s browser step needs from Debian.
-pub const TEST_PACKAGES: &[Package] = &[CHROMIUM, CHROMEDRIVER, NODE, NPM];
+/// The protobuf compiler: the etcd client's build script compiles etcd's `.proto`
+/// files, so every build of the server needs it.
+const PROTOC: Package = Package {
+    name: "protobuf-compiler",
+    provides: "/usr/bin/protoc",
+};
+
+/// protoc's well-known types (`descriptor.proto`), which etcd's files import.
+const PROTOBUF_INCLUDES: Package = Package {
+    name: "libprotobuf-dev",
+    provides: "/usr/include/google/protobuf/descriptor.proto",
+};
+
+/// etcd itself (3.4 on Debian 12): the etcd store's tests and benchmark start
+/// their own.
+pub const ETCD: Package = Package {
+    name: "etcd-server",
+    provides: "/usr/bin/etcd",
+};
+
+/// What any step that builds the workspace (or the server) needs from Debian.
+pub const BUILD_PACKAGES: &[Package] = &[PROTOC, PROTOBUF_INCLUDES];
+
+/// What the tests step needs: a build, and etcd.
+pub const TESTS_PACKAGES: &[Package] = &[PROTOC, PROTOBUF_INCLUDES, ETCD];
+
+/// What `cargo xtask test`'s browser step needs from Debian: a build of the
+/// server, the browser and its driver, node and npm.
+pub const TEST_PACKAGES: &[Package] =
+    &[PROTOC, PROTOBUF_INCLUDES, CHROMIUM, CHROMEDRIVER, NODE, NPM];
 
 /// Makes sure rustup has `components` and the wasm target, and Debian has
 /// `packages`, installing what is missing.
@@ -58,10 +87,16 @@ pub fn ensure(components: &[&str], packages: &[Package]) -> Result<(), String> {
     ensure_packages(packages)
 }
 
-/// Everything `cargo xtask run` needs (the wasm target for the dashboard; the
-/// wasm-bindgen CLI is installed by the dashboard build).
+/// Everything `cargo xtask run` needs (the wasm target for the dashboard, protoc for
+/// the server; the wasm-bindgen CLI is installed by the dashboard build).
 pub fn for_run() -> Result<(), String> {
-    ensure(&[], &[])
+    ensure(&[], BUILD_PACKAGES)
+}
+
+/// Everything `cargo xtask bench` needs: protoc for the build, etcd for the etcd
+/// store's figures.
+pub fn for_bench() -> Result<(), String> {
+    ensure(&[], TESTS_PACKAGES)
 }
 
 fn ensure_rustup(components: &[&str]) -> Result<(), String> {
@@ -184,5 +219,13 @@ mod tests {
     fn test_needs_the_browser_and_its_driver() {
         assert!(TEST_PACKAGES.contains(&CHROMIUM));
         assert!(TEST_PACKAGES.contains(&CHROMEDRIVER));
+    }
+
+    #[test]
+    fn every_build_of_the_server_gets_protoc_and_the_tests_etcd() {
+        for packages in [BUILD_PACKAGES, TESTS_PACKAGES, TEST_PACKAGES] {
+            assert!(packages.contains(&PROTOC) && packages.contains(&PROTOBUF_INCLUDES));
+        }
+        assert!(TESTS_PACKAGES.contains(&ETCD));
     }
 }

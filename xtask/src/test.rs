@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::setup::{self, Package, TEST_PACKAGES};
+use crate::setup::{self, BUILD_PACKAGES, Package, TEST_PACKAGES, TESTS_PACKAGES};
 use crate::{cmd, web};
 
 /// One check: a name for the summary, what performs it, and what it needs
@@ -44,6 +44,11 @@ impl Step {
         self.components = components;
         self
     }
+
+    fn installing(mut self, packages: &'static [Package]) -> Step {
+        self.packages = packages;
+        self
+    }
 }
 
 /// The checks, in the order they run: the cheapest first.
@@ -61,7 +66,9 @@ fn steps() -> Vec<Step> {
                 "warnings",
             ]),
         )
-        .needing(&["clippy"]),
+        .needing(&["clippy"])
+        // The first build of the workspace: the server's etcd client needs protoc.
+        .installing(BUILD_PACKAGES),
         Step::command(
             "clippy wasm",
             cmd::cargo([
@@ -89,7 +96,9 @@ fn steps() -> Vec<Step> {
                 "--exclude",
                 "rollcall-sim",
             ]),
-        ),
+        )
+        // The etcd store's tests start their own etcd.
+        .installing(TESTS_PACKAGES),
         // Optimised: the sweeps of rollcall's scenarios and of the kit's own tests
         // (the failover example among them) over 100+ seeds take about 20 s so,
         // and minutes in a debug build.
@@ -103,7 +112,8 @@ fn steps() -> Vec<Step> {
                 "-p",
                 "rollcall-sim",
             ]),
-        ),
+        )
+        .installing(BUILD_PACKAGES),
         Step {
             name: "browser",
             action: Action::Function(web::browser_tests),

@@ -155,6 +155,7 @@ impl Model {
                         epoch,
                         revision: inner.revision,
                         warming: inner.warming,
+                        stale: false,
                         events: inner
                             .log
                             .iter()
@@ -176,6 +177,7 @@ impl Model {
             epoch: inner.epoch,
             revision: inner.revision,
             warming: inner.warming,
+            stale: false,
             instances: inner.instances.values().cloned().collect(),
         }
     }

@@ -43,6 +43,7 @@ fn list(epoch: u64, revision: u64, warming: bool, addrs: &[&str]) -> InstanceLis
         epoch,
         revision,
         warming,
+        stale: false,
         instances: addrs.iter().map(|a| Instance::from_addr(*a)).collect(),
     }
 }

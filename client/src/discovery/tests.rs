@@ -32,6 +32,7 @@ fn registry(
             epoch: 0xe,
             revision: 5,
             warming: false,
+            stale: false,
             instances: vec![Instance::from_addr("h:1"), Instance::from_addr("h:2")],
         };
         (delay, Ok(json(200, &list)))

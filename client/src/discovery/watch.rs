@@ -112,6 +112,13 @@ async fn follow<T: Transport>(shared: &Shared<T>, mut stream: WatchStream) {
             shared.record(Err(error));
             continue;
         }
+        // A frontend whose store is unreachable says its answer is its last known
+        // state; discovery serves it all the same (it is the best there is).
+        let stale = match &event {
+            WatchEvent::Reset(list) => list.stale,
+            WatchEvent::Changes(batch) => batch.stale,
+            _ => false,
+        };
         view.apply(&event);
         let Some(version) = view.version() else {
             continue;
@@ -121,6 +128,7 @@ async fn follow<T: Transport>(shared: &Shared<T>, mut stream: WatchStream) {
             epoch: version.epoch,
             revision: version.revision,
             warming: version.warming,
+            stale,
             instances: view.instances(),
         })));
     }

@@ -31,6 +31,7 @@ pub(crate) fn list_body() -> HttpResponse {
             epoch: 1,
             revision: 4,
             warming: false,
+            stale: false,
             instances: vec![Instance::from_addr("h:1")],
         },
     )

@@ -58,6 +58,7 @@ mod tests {
                     200,
                     &ServiceIndex {
                         warming: false,
+                        stale: false,
                         epoch: 1,
                         revision: 3,
                         services: vec![ServiceSummary {

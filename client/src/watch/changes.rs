@@ -76,6 +76,7 @@ mod tests {
             epoch: 7,
             revision: 5,
             warming: false,
+            stale: false,
             events: vec![ChangeEvent {
                 revision: 5,
                 kind: ChangeKind::Register,
@@ -115,6 +116,7 @@ mod tests {
                 epoch,
                 revision,
                 warming: false,
+                stale: false,
                 events: Vec::new(),
             };
             let body = String::from_utf8(json(200, &batch).body().to_vec()).expect("utf-8");

@@ -19,6 +19,7 @@ async fn a_watch_whose_frontend_hangs_catches_up_at_once_on_the_next() {
         epoch: 1,
         revision,
         warming: false,
+        stale: false,
         events: Vec::new(),
     };
     let fake = FakeTransport::delayed(move |r| {
@@ -76,6 +77,7 @@ async fn a_watch_moved_to_a_frontend_that_cannot_go_on_lists_again_never_backwar
                 epoch: 1,
                 revision,
                 warming: false,
+                stale: false,
                 instances: vec![Instance::from_addr("h:1")],
             },
         )
@@ -135,6 +137,7 @@ async fn the_service_index_watch_fails_over_too() {
                 200,
                 &ServiceIndex {
                     warming: false,
+                    stale: false,
                     epoch: 1,
                     revision: 9,
                     services: Vec::new(),
@@ -168,6 +171,7 @@ async fn after_a_failure_the_next_request_is_answered_at_once_then_held_again() 
                 epoch: 1,
                 revision: 4,
                 warming: false,
+                stale: false,
                 events: Vec::new(),
             },
         ))

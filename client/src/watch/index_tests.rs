@@ -13,6 +13,7 @@ fn index(epoch: u64, revision: u64, services: &[(&str, usize)]) -> super::script
         epoch,
         revision,
         warming: false,
+        stale: false,
         services: services
             .iter()
             .map(|(name, instances)| ServiceSummary {

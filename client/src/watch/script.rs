@@ -88,6 +88,7 @@ pub(crate) fn list(epoch: u64, revision: u64, addrs: &[&str]) -> Answer {
             epoch,
             revision,
             warming: false,
+            stale: false,
             instances: addrs.iter().map(|a| Instance::from_addr(*a)).collect(),
         },
     ))
@@ -100,6 +101,7 @@ pub(crate) fn batch(epoch: u64, revision: u64, events: &[(u64, ChangeKind, &str)
             epoch,
             revision,
             warming: false,
+            stale: false,
             events: events
                 .iter()
                 .map(|(r, kind, addr)| ChangeEvent {

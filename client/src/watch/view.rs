@@ -134,6 +134,7 @@ mod tests {
             epoch,
             revision,
             warming: false,
+            stale: false,
             instances: addrs
                 .iter()
                 .map(|(addr, weight)| Instance {
@@ -188,6 +189,7 @@ mod tests {
             epoch: 1,
             revision: 6,
             warming: false,
+            stale: false,
             events: vec![
                 event(3, ChangeKind::Deregister, "a:1"),
                 event(4, ChangeKind::Register, "b:1"),

@@ -34,6 +34,7 @@ fn world(frozen: Arc<AtomicBool>) -> (FakeTransport, Client) {
                 epoch: 1,
                 revision: 2,
                 warming: false,
+                stale: false,
                 instances: vec![Instance::from_addr("foo:1"), Instance::from_addr("foo:2")],
             };
             let delay = if frozen.load(Ordering::SeqCst) {

@@ -13,11 +13,17 @@
 //! service, one registration, the time until each watcher has its answer, and the
 //! memory an idle watcher costs.
 //!
+//! Then the etcd store ([`etcd_scenarios`]), against an etcd the benchmark starts:
+//! heartbeats through a frontend, a cached list against the memory store's, a
+//! change's way from one frontend to a watcher on another, memory per instance.
+//!
 //! Arguments: `--duration SECS` (measured time per scenario, default 3),
-//! `--connections N` (default 64), `--only throughput|watchers` (one half),
+//! `--connections N` (default 64), `--only throughput|watchers|etcd` (one part),
 //! `--longpoll-go PATH` (also measure the Go long-poll peer built at PATH).
 //! `cargo bench` adds `--bench`, which is ignored.
 
+mod etcd_process;
+mod etcd_scenarios;
 mod fanout;
 mod loadgen;
 mod mass_expiry;
@@ -41,6 +47,8 @@ pub struct Settings {
     pub throughput: bool,
     /// Run the watch fan-out (h).
     pub watchers: bool,
+    /// Run the etcd store's scenarios (h-k).
+    pub etcd: bool,
     /// The Go long-poll peer's binary, to measure it too.
     pub longpoll_go: Option<PathBuf>,
 }
@@ -54,6 +62,7 @@ impl Default for Settings {
             measure: Duration::from_secs(3),
             throughput: true,
             watchers: true,
+            etcd: true,
             longpoll_go: None,
         }
     }
@@ -75,15 +84,17 @@ fn parse_args() -> Result<Settings, String> {
                 settings.connections =
                     usize::try_from(value("--connections")?).map_err(|e| e.to_string())?
             }
-            "--only" => match args.next().as_deref() {
-                Some("throughput") => settings.watchers = false,
-                Some("watchers") => settings.throughput = false,
-                other => {
+            "--only" => {
+                let only = args.next();
+                settings.throughput = only.as_deref() == Some("throughput");
+                settings.watchers = only.as_deref() == Some("watchers");
+                settings.etcd = only.as_deref() == Some("etcd");
+                if !(settings.throughput || settings.watchers || settings.etcd) {
                     return Err(format!(
-                        "--only wants throughput or watchers, not {other:?}"
+                        "--only wants throughput, watchers or etcd, not {only:?}"
                     ));
                 }
-            },
+            }
             "--longpoll-go" => {
                 let path = args.next().ok_or("--longpoll-go wants a path")?;
                 settings.longpoll_go = Some(PathBuf::from(path));
@@ -105,6 +116,9 @@ fn main() -> ExitCode {
             }
             if settings.watchers {
                 fanout::run_all(&settings)?;
+            }
+            if settings.etcd {
+                etcd_scenarios::run_all(&settings)?;
             }
             Ok(())
         }),

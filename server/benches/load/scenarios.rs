@@ -51,7 +51,7 @@ pub fn uri(path: &str) -> Result<Uri, String> {
 }
 
 /// `GET path`, the same request every time.
-fn get(server: &ServerProcess, path: &str) -> Result<MakeRequest, String> {
+pub fn get(server: &ServerProcess, path: &str) -> Result<MakeRequest, String> {
     let (uri, host) = (uri(path)?, host(server)?);
     Ok(Arc::new(move |_| request(Method::GET, &uri, &host)))
 }
@@ -72,7 +72,7 @@ pub fn heartbeats(server: &ServerProcess, count: u64) -> Result<MakeRequest, Str
     }))
 }
 
-fn timed(settings: &Settings, addr: SocketAddr, make: MakeRequest) -> Result<Outcome, String> {
+pub fn timed(settings: &Settings, addr: SocketAddr, make: MakeRequest) -> Result<Outcome, String> {
     let stop = Stop::Timed {
         warmup: settings.warmup,
         measure: settings.measure,
@@ -105,7 +105,7 @@ pub fn register(
 }
 
 /// One JSON GET of the default service: how many instances it lists.
-fn list_len(server: &ServerProcess) -> Result<usize, String> {
+pub fn list_len(server: &ServerProcess) -> Result<usize, String> {
     let body = loadgen::fetch(server.addr, &paths::service(DEFAULT_SERVICE))?;
     let list: InstanceList = serde_json::from_slice(&body).map_err(|e| format!("list: {e}"))?;
     Ok(list.instances.len())

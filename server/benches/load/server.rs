@@ -16,16 +16,26 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use rollcall_protocol::RegisterRequest;
+use std::sync::Arc;
+use std::time::Duration;
+
 use rollcall_server::{
-    ConnOptions, Handler, HttpConfig, Registry, RegistryConfig, serve, serve_registry,
+    ConnOptions, EtcdConfig, EtcdStore, Handler, HttpConfig, Registry, RegistryConfig, Store,
+    serve, serve_store,
 };
 
 use crate::mass_expiry::{MASS, MASS_SERVICE, MASS_TTL};
 use crate::scenarios::addr;
 
 /// Environment variable that makes the benchmark binary a server: `noop`,
-/// `registry` or `mass-expiry`.
+/// `registry`, `mass-expiry` or `etcd-frontend`.
 pub const ROLE_VAR: &str = "ROLLCALL_BENCH_ROLE";
+
+/// For `etcd-frontend`: the etcd endpoint, the key prefix, and the default TTL in
+/// ms (what seed heartbeats are granted).
+pub const ETCD_VAR: &str = "ROLLCALL_BENCH_ETCD";
+pub const PREFIX_VAR: &str = "ROLLCALL_BENCH_PREFIX";
+pub const TTL_VAR: &str = "ROLLCALL_BENCH_TTL_MS";
 
 /// What the child serves.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +47,9 @@ pub enum Role {
     /// The registry, with [`MASS`] instances of [`MASS_SERVICE`] registered with a
     /// TTL of [`MASS_TTL`] just before its address is printed.
     MassExpiry,
+    /// A frontend over etcd ([`ETCD_VAR`], [`PREFIX_VAR`], [`TTL_VAR`]), as
+    /// `rollcall serve --store etcd` runs it.
+    EtcdFrontend,
 }
 
 impl Role {
@@ -45,6 +58,7 @@ impl Role {
             Role::Noop => "noop",
             Role::Registry => "registry",
             Role::MassExpiry => "mass-expiry",
+            Role::EtcdFrontend => "etcd-frontend",
         }
     }
 }
@@ -67,6 +81,39 @@ fn mass_registry() -> Result<Registry, String> {
     Ok(registry)
 }
 
+/// Connections a server child accepts at once: the fan-out holds 10,000 watchers,
+/// each on a connection of its own, and its registration needs one more (the
+/// default limit, 10,000, would keep it waiting).
+const MAX_CONNECTIONS: usize = 20_000;
+
+/// The registry's HTTP settings, as `rollcall serve` has them but for
+/// [`MAX_CONNECTIONS`].
+fn http_config() -> HttpConfig {
+    let mut config = HttpConfig::default();
+    config.conn.max_connections = MAX_CONNECTIONS;
+    config
+}
+
+/// A frontend over the etcd the parent started.
+async fn etcd_frontend() -> Result<EtcdStore, String> {
+    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
+    let ttl_ms: u64 = var(TTL_VAR)?
+        .parse()
+        .map_err(|e| format!("{TTL_VAR}: {e}"))?;
+    let config = EtcdConfig {
+        prefix: var(PREFIX_VAR)?,
+        ..EtcdConfig::new(vec![var(ETCD_VAR)?])
+    };
+    let registry = RegistryConfig {
+        default_ttl: Duration::from_millis(ttl_ms),
+        min_ttl: rollcall_server::ETCD_MIN_TTL,
+        ..RegistryConfig::default()
+    };
+    EtcdStore::connect(config, registry)
+        .await
+        .map_err(|e| format!("etcd frontend: {e}"))
+}
+
 /// The trivial handler of the ceiling scenario.
 #[derive(Debug, Clone)]
 struct Noop;
@@ -83,6 +130,11 @@ impl Handler for Noop {
 /// Runs as the child if [`ROLE_VAR`] says so; `None` means "be the parent".
 pub fn child_main() -> Option<Result<(), String>> {
     let role = std::env::var(ROLE_VAR).ok()?;
+    // Warnings (an etcd frontend's watch lagging, say) reach the report's stderr.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_writer(std::io::stderr)
+        .try_init();
     // The same runtime as `rollcall serve`: multi-threaded, one worker per core.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -100,12 +152,14 @@ async fn serve_role(role: &str) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| format!("addr: {e}"))?;
     // What to serve, ready before the address tells the parent to start: the no-op
     // handler (`None`) or a registry.
-    let registry = match role {
+    let store: Option<Arc<dyn Store>> = match role {
         "noop" => None,
-        "registry" => Some(Registry::new(RegistryConfig::default())),
-        "mass-expiry" => Some(mass_registry()?),
+        "registry" => Some(Arc::new(Registry::new(RegistryConfig::default()))),
+        "mass-expiry" => Some(Arc::new(mass_registry()?)),
+        "etcd-frontend" => Some(Arc::new(etcd_frontend().await?)),
         other => return Err(format!("unknown role {other:?}")),
     };
+    let registry = store.as_ref().map(|store| store.registry().clone());
     println!("{local}");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // Blocking read of stdin on a thread of its own: EOF means the parent is done.
@@ -124,9 +178,9 @@ async fn serve_role(role: &str) -> Result<(), String> {
     let shutdown = async move {
         let _ = stop_rx.await;
     };
-    let served = match registry {
+    let served = match store {
         None => serve(listener, Noop, ConnOptions::default(), shutdown).await,
-        Some(registry) => serve_registry(listener, registry, HttpConfig::default(), shutdown).await,
+        Some(store) => serve_store(listener, store, http_config(), shutdown).await,
     };
     served.map_err(|e| format!("serve: {e}"))
 }
@@ -144,8 +198,14 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts this binary as a server of `role` and waits for its address.
     pub fn spawn(role: Role) -> Result<ServerProcess, String> {
+        ServerProcess::spawn_with(role, &[])
+    }
+
+    /// [`ServerProcess::spawn`] with more environment for the child.
+    pub fn spawn_with(role: Role, env: &[(&str, String)]) -> Result<ServerProcess, String> {
         let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let mut child = Command::new(exe)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env(ROLE_VAR, role.name())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

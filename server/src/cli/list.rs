@@ -146,6 +146,7 @@ mod tests {
             epoch: 1,
             revision: 3,
             warming: false,
+            stale: false,
             instances: vec![a, Instance::from_addr("tcp@h:1")],
         };
         let leases = [Lease {

@@ -23,7 +23,7 @@ use std::time::Duration;
 use ::http::StatusCode;
 use prometheus_client::encoding::prometheus_text;
 
-use crate::Registry;
+use crate::Store;
 
 /// The content type of [`Metrics::encode`]'s output.
 pub(crate) const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
@@ -43,11 +43,12 @@ impl fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Metrics of `registry` and of the HTTP front serving it.
-    pub(crate) fn new(registry: Registry) -> Metrics {
+    /// Metrics of `store`'s registry, of the store, and of the HTTP front serving
+    /// it.
+    pub(crate) fn new(store: Arc<dyn Store>) -> Metrics {
         let http = Arc::new(HttpMetrics::new());
         let mut exposition = prometheus_client::registry::Registry::default();
-        exposition.register_collector(Box::new(registry::RegistryCollector::new(registry)));
+        exposition.register_collector(Box::new(registry::RegistryCollector::new(store)));
         exposition.register_collector(Box::new(Arc::clone(&http)));
         Metrics { exposition, http }
     }

@@ -6,17 +6,19 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
-use crate::Registry;
+use std::sync::Arc;
 
-/// Reads the registry when scraped.
+use crate::Store;
+
+/// Reads the registry (and its store's own counters) when scraped.
 #[derive(Debug)]
 pub(super) struct RegistryCollector {
-    registry: Registry,
+    store: Arc<dyn Store>,
 }
 
 impl RegistryCollector {
-    pub(super) fn new(registry: Registry) -> RegistryCollector {
-        RegistryCollector { registry }
+    pub(super) fn new(store: Arc<dyn Store>) -> RegistryCollector {
+        RegistryCollector { store }
     }
 }
 
@@ -27,7 +29,7 @@ fn gauge(value: usize) -> ConstGauge<i64> {
 
 impl Collector for RegistryCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let stats = self.registry.stats();
+        let stats = self.store.registry().stats();
         let gauges = [
             (
                 "rollcall_instances",
@@ -43,6 +45,11 @@ impl Collector for RegistryCollector {
                 "rollcall_warming",
                 "1 while the registry warms up after its start, else 0.",
                 gauge(usize::from(stats.warming)),
+            ),
+            (
+                "rollcall_stale",
+                "1 while answers come from a cache its store cannot confirm (store unreachable), else 0.",
+                gauge(usize::from(stats.stale)),
             ),
         ];
         for (name, help, value) in gauges {
@@ -70,7 +77,9 @@ impl Collector for RegistryCollector {
                 stats.expirations,
             ),
         ];
-        for (name, help, value) in counters {
+        let store = self.store.counters();
+        let store = store.iter().map(|c| (c.name, c.help, c.value));
+        for (name, help, value) in counters.into_iter().chain(store) {
             let counter = ConstCounter::new(value);
             counter.encode(encoder.encode_descriptor(
                 name,

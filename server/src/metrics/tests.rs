@@ -3,7 +3,7 @@ use std::time::Duration;
 use rollcall_protocol::RegisterRequest;
 
 use super::*;
-use crate::RegistryConfig;
+use crate::{Registry, RegistryConfig};
 
 fn request(addr: &str) -> RegisterRequest {
     RegisterRequest {
@@ -27,7 +27,7 @@ async fn registry_figures_follow_what_it_did() {
         warmup: Some(Duration::from_secs(5)),
         ..RegistryConfig::default()
     });
-    let metrics = Metrics::new(registry.clone());
+    let metrics = Metrics::new(std::sync::Arc::new(registry.clone()));
     registry.register("a", request("h:1")).expect("register");
     registry.register("a", request("h:1")).expect("renew");
     registry.register("a", request("h:2")).expect("register");
@@ -55,7 +55,9 @@ async fn registry_figures_follow_what_it_did() {
 
 #[tokio::test]
 async fn requests_are_counted_by_route_and_bounded_status() {
-    let metrics = Metrics::new(Registry::new(RegistryConfig::default()));
+    let metrics = Metrics::new(std::sync::Arc::new(
+        Registry::new(RegistryConfig::default()),
+    ));
     let ms = Duration::from_millis(1);
     metrics.record(RouteLabel::Service, StatusCode::OK, ms);
     metrics.record(RouteLabel::Service, StatusCode::OK, ms * 30);

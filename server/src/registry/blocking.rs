@@ -31,16 +31,19 @@ impl Registry {
     /// `query.after` is ahead of this run (the client's view is from another run);
     /// otherwise when it changes or the wait (capped at the configured maximum, plus
     /// jitter) ends. [`ApiError::TooManyWatchers`] if it would wait and the
-    /// registry holds as many requests as it may.
+    /// registry holds as many requests as it may. A mirror whose cache is behind
+    /// `query.after` first catches up (see [`Registry::catch_up`]).
     pub async fn watch_list(
         &self,
         service: &str,
         query: &WatchQuery,
     ) -> Result<Arc<Snapshot>, ApiError> {
         validate_service(service)?;
+        let until = self.catch_up(query).await?;
         let newer = |state: &State| state.service_revision(service) > query.after;
         if !self.ready(query, newer) {
-            self.hold(Topic::Service(service), query, newer).await?;
+            self.hold(Topic::Service(service), query, until, newer)
+                .await?;
         }
         Ok(self.list(service))
     }
@@ -54,9 +57,10 @@ impl Registry {
     /// The service index once the registry's revision is above `query.after`, by the
     /// rules of [`Registry::watch_list`]: any change of any service answers.
     pub async fn watch_index(&self, query: &WatchQuery) -> Result<Answer, ApiError> {
+        let until = self.catch_up(query).await?;
         let newer = |state: &State| state.revision() > query.after;
         if !self.ready(query, newer) {
-            self.hold(Topic::Index, query, newer).await?;
+            self.hold(Topic::Index, query, until, newer).await?;
         }
         Ok(self.index_answer())
     }
@@ -75,16 +79,18 @@ impl Registry {
         if let Some(asked) = query.epoch.filter(|e| *e != current) {
             return Err(ChangesGone::OtherEpoch { asked, current }.into());
         }
+        let until = self.catch_up(query).await?;
         let newer = |state: &State| state.service_revision(service) > query.after;
         if !self.ready(query, newer) {
-            self.hold(Topic::Service(service), query, newer).await?;
+            self.hold(Topic::Service(service), query, until, newer)
+                .await?;
         }
         let warming = self.warming();
         let mut state = self.shared.lock();
-        if query.after > state.revision() {
+        if query.after > state.horizon() {
             return Err(ChangesGone::Ahead {
                 since: query.after,
-                revision: state.revision(),
+                revision: state.horizon(),
             }
             .into());
         }
@@ -113,18 +119,19 @@ impl Registry {
             return true;
         }
         let state = self.shared.lock();
-        query.after > state.revision() || newer(&state)
+        query.after > state.horizon() || newer(&state)
     }
 
-    /// Holds the request on `topic` until something is `newer`, the wait ends, or
-    /// the server shuts down.
+    /// Holds the request on `topic` until something is `newer`, `until` (or the
+    /// query's own deadline) passes, or the server shuts down.
     async fn hold(
         &self,
         topic: Topic<'_>,
         query: &WatchQuery,
+        until: Option<Instant>,
         newer: impl Fn(&State) -> bool,
     ) -> Result<(), ApiError> {
-        let until = self.hold_until(query.wait);
+        let until = until.unwrap_or_else(|| self.hold_until(query.wait));
         let mut subscription = self.shared.hub.subscribe(topic)?;
         // Subscribed first, then looked: a change in between is seen here, and one
         // after wakes the subscription.
@@ -137,7 +144,7 @@ impl Registry {
     /// When a request asking to wait `wait` is answered at the latest: the wait,
     /// capped at the configured maximum, plus a random jitter of up to a sixteenth.
     /// A maximum too far away to represent holds for [`FAR_AWAY`] instead.
-    fn hold_until(&self, wait: Duration) -> Instant {
+    pub(super) fn hold_until(&self, wait: Duration) -> Instant {
         let wait = wait.min(self.shared.config.watch.max_wait);
         let hold = wait.saturating_add(self.shared.hub.jitter(wait));
         let now = Instant::now();

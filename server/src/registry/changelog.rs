@@ -88,6 +88,13 @@ impl ChangeLog {
         });
     }
 
+    /// Forgets every change: the log starts again after `floor` (a mirror that
+    /// listed its store afresh at `floor` cannot say what changed before).
+    pub(super) fn reset(&mut self, floor: u64) {
+        self.entries.clear();
+        self.floor = self.floor.max(floor);
+    }
+
     /// The services changed since the last call, each named once per run of
     /// consecutive changes.
     pub(super) fn take_touched(&mut self) -> Vec<Arc<str>> {
@@ -103,7 +110,7 @@ impl ChangeLog {
         since: u64,
         epoch: u64,
         revision: u64,
-        warming: bool,
+        flags: Flags,
     ) -> Result<Bytes, ChangesGone> {
         if since < self.floor {
             return Err(ChangesGone::Compacted {
@@ -117,20 +124,30 @@ impl ChangeLog {
             .range(start..)
             .filter(|e| &*e.service == service)
             .map(|e| &e.event);
-        Ok(batch_json(epoch, revision, warming, events))
+        Ok(batch_json(epoch, revision, flags, events))
     }
 }
 
+/// What a batch says beside its events: the registry's warm-up state, and whether
+/// it comes from a cache that may be behind its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Flags {
+    pub(super) warming: bool,
+    pub(super) stale: bool,
+}
+
 /// `{"epoch":E,"revision":M,"warming":W,"events":[...]}` from events already
-/// serialised.
+/// serialised (with `"stale":true` before the events when stale).
 pub(super) fn batch_json<'a>(
     epoch: u64,
     revision: u64,
-    warming: bool,
+    flags: Flags,
     events: impl Iterator<Item = &'a Bytes>,
 ) -> Bytes {
+    let Flags { warming, stale } = flags;
+    let stale = if stale { r#","stale":true"# } else { "" };
     let mut body =
-        format!(r#"{{"epoch":{epoch},"revision":{revision},"warming":{warming},"events":["#)
+        format!(r#"{{"epoch":{epoch},"revision":{revision},"warming":{warming}{stale},"events":["#)
             .into_bytes();
     for (n, event) in events.enumerate() {
         if n > 0 {
@@ -189,13 +206,13 @@ mod tests {
         log.record(3, &a, ChangeKind::Expire, &instance("h:1"));
         assert_eq!(log.take_touched(), [a.clone(), b.clone(), a.clone()]);
         assert!(log.take_touched().is_empty());
-        let batch = read(&log.batch("a", 0, 9, 3, false).expect("held"));
+        let batch = read(&log.batch("a", 0, 9, 3, Flags::default()).expect("held"));
         assert_eq!((batch.epoch, batch.revision), (9, 3));
         let kinds: Vec<(u64, ChangeKind)> =
             batch.events.iter().map(|e| (e.revision, e.kind)).collect();
         assert_eq!(kinds, [(1, ChangeKind::Register), (3, ChangeKind::Expire)]);
         assert_eq!(batch.events[1].instance.addr, "h:1");
-        let later = read(&log.batch("a", 1, 9, 3, false).expect("held"));
+        let later = read(&log.batch("a", 1, 9, 3, Flags::default()).expect("held"));
         assert_eq!(later.events.len(), 1);
     }
 
@@ -207,18 +224,18 @@ mod tests {
             log.record(revision, &a, ChangeKind::Update, &instance("h:1"));
         }
         assert_eq!(
-            log.batch("a", 2, 1, 5, false),
+            log.batch("a", 2, 1, 5, Flags::default()),
             Err(ChangesGone::Compacted { since: 2, floor: 3 })
         );
         assert_eq!(
-            read(&log.batch("a", 3, 1, 5, false).expect("held"))
+            read(&log.batch("a", 3, 1, 5, Flags::default()).expect("held"))
                 .events
                 .len(),
             2
         );
         let mut none = ChangeLog::new(0);
         none.record(1, &a, ChangeKind::Register, &instance("h:1"));
-        assert!(none.batch("a", 0, 1, 1, false).is_err());
+        assert!(none.batch("a", 0, 1, 1, Flags::default()).is_err());
         assert_eq!(none.take_touched(), [a]);
     }
 }

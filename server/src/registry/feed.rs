@@ -6,7 +6,7 @@ use bytes::Bytes;
 use rollcall_protocol::{ServiceIndex, ServiceSummary};
 use tracing::error;
 
-use super::changelog::batch_json;
+use super::changelog::{Flags, batch_json};
 use super::state::State;
 use crate::watch::ChangesGone;
 
@@ -44,11 +44,15 @@ impl State {
         warming: bool,
     ) -> Result<Answer, ChangesGone> {
         let revision = self.service_revision(service);
+        let flags = Flags {
+            warming,
+            stale: self.stale,
+        };
         if revision <= since {
             // Nothing new: the client already has every change up to `since`.
             return Ok(Answer {
                 revision: since,
-                body: batch_json(epoch, since, warming, std::iter::empty()),
+                body: batch_json(epoch, since, flags, std::iter::empty()),
             });
         }
         let idx = self.index_of(service);
@@ -56,7 +60,7 @@ impl State {
         let held = idx.and_then(|idx| self.services.get_mut(idx as usize));
         let Some(svc) = held.and_then(Option::as_mut) else {
             // Forgotten since the client looked: its changes may still be logged.
-            let body = log.batch(service, since, epoch, revision, warming)?;
+            let body = log.batch(service, since, epoch, revision, flags)?;
             return Ok(Answer { revision, body });
         };
         if let Some((_, body)) = svc.batches.iter().find(|(s, _)| *s == since) {
@@ -65,7 +69,7 @@ impl State {
                 body: body.clone(),
             });
         }
-        let body = log.batch(service, since, epoch, revision, warming)?;
+        let body = log.batch(service, since, epoch, revision, flags)?;
         if svc.batches.len() == CACHED_BATCHES {
             svc.batches.remove(0);
         }
@@ -112,6 +116,7 @@ impl State {
             epoch,
             revision: self.revision,
             warming,
+            stale: self.stale,
             services,
         }
     }

@@ -13,7 +13,10 @@
 //!   the window after a start in which lists may lack live instances; `stats`:
 //!   counts for metrics; `changelog`: the bounded log of changes; `feed`: change
 //!   batches and the index as served; `blocking`: blocking queries, held until a
-//!   change or their wait ends.
+//!   change or their wait ends; `mirror`: the mode in which the registry mirrors
+//!   a store kept elsewhere (etcd): changes and revisions come from the store's
+//!   events, there is no expiry timer, and a blocking query whose index is ahead
+//!   of the mirror waits for it to catch up.
 //!
 //! Every change is logged under the lock; once the lock is released, the watchers
 //! of the services it touched are woken through the watch hub.
@@ -23,6 +26,8 @@ mod changelog;
 mod expiry;
 mod feed;
 mod instance;
+mod mirror;
+mod prepare;
 mod service;
 mod snapshot;
 mod state;
@@ -33,7 +38,9 @@ mod ttl;
 mod warmup;
 
 pub use feed::Answer;
+pub(crate) use mirror::{Held, Mirror, MirrorChange};
 pub use snapshot::Snapshot;
+pub(crate) use state::Update;
 pub use stats::RegistryStats;
 
 use std::fmt;
@@ -43,14 +50,14 @@ use std::time::Duration;
 use http::HeaderValue;
 use rollcall_protocol::{
     DEFAULT_SERVICE, Lease, LeaseList, RegisterRequest, RegisterResponse, ServiceIndex,
-    validate_addr, validate_metadata, validate_service, validate_weight,
+    validate_addr, validate_service,
 };
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::watch::hub::Hub;
 use crate::{ApiError, RegistryConfig};
-use state::{Limits, State, Update};
+use state::{Limits, State};
 use ttl::TtlPolicy;
 
 /// The registry: a handle to shared state. Clones share it; the expiry task stops
@@ -82,6 +89,11 @@ struct Shared {
     warmup: warmup::Warmup,
     ttl: TtlPolicy,
     config: RegistryConfig,
+    /// Set when the registry mirrors a store kept elsewhere: how far the mirror
+    /// has caught up, and how to ask it to catch up further.
+    mirror: Option<mirror::Progress>,
+    /// `State::stale`, readable without the lock.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Shared {
@@ -92,6 +104,29 @@ impl Drop for Shared {
 }
 
 impl Shared {
+    /// The state of a registry with `config`, mirroring a store if `mirror` is set.
+    fn new(config: RegistryConfig, mirror: Option<mirror::Progress>) -> Shared {
+        let limits = Limits {
+            max_services: config.max_services,
+            max_instances: config.max_instances,
+            change_log: config.watch.change_log,
+        };
+        let hub = Hub::new(config.watch.max_watchers, config.watch.rng_seed);
+        let start = Instant::now();
+        Shared {
+            state: Mutex::new(State::new(limits)),
+            wake: Arc::new(Notify::new()),
+            hub: Arc::new(hub),
+            start,
+            epoch: config.epoch.unwrap_or_else(random_epoch),
+            warmup: warmup::Warmup::new(start, config.warmup()),
+            ttl: TtlPolicy::new(&config),
+            config,
+            mirror,
+            stale: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // No code panics while holding the lock; if some did, the state is still
         // consistent between operations, so carry on rather than fail every request.
@@ -121,23 +156,7 @@ impl Registry {
     /// Must be called from within a tokio runtime (or a turmoil host): it spawns the
     /// expiry task there.
     pub fn new(config: RegistryConfig) -> Registry {
-        let limits = Limits {
-            max_services: config.max_services,
-            max_instances: config.max_instances,
-            change_log: config.watch.change_log,
-        };
-        let hub = Hub::new(config.watch.max_watchers, config.watch.rng_seed);
-        let start = Instant::now();
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(limits)),
-            wake: Arc::new(Notify::new()),
-            hub: Arc::new(hub),
-            start,
-            epoch: config.epoch.unwrap_or_else(random_epoch),
-            warmup: warmup::Warmup::new(start, config.warmup()),
-            ttl: TtlPolicy::new(&config),
-            config,
-        });
+        let shared = Arc::new(Shared::new(config, None));
         expiry::spawn(&shared);
         Registry { shared }
     }
@@ -162,27 +181,8 @@ impl Registry {
         service: &str,
         request: RegisterRequest,
     ) -> Result<RegisterResponse, ApiError> {
-        validate_service(service)?;
-        validate_addr(&request.addr)?;
-        validate_metadata(&request.metadata)?;
-        let bytes: usize = request
-            .metadata
-            .iter()
-            .map(|(k, v)| k.len() + v.len())
-            .sum();
-        let max = self.shared.config.max_metadata_bytes;
-        if bytes > max {
-            return Err(ApiError::MetadataTooLarge { bytes, max });
-        }
-        if let Some(weight) = request.weight {
-            validate_weight(weight)?;
-        }
-        let ttl_ms = self.shared.ttl.grant(request.ttl_ms)?;
-        let update = Update {
-            metadata: Some(request.metadata),
-            weight: Some(request.weight.unwrap_or(rollcall_protocol::DEFAULT_WEIGHT)),
-            ttl_ms,
-        };
+        let update = self.prepare(service, &request)?;
+        let ttl_ms = update.ttl_ms;
         let upserted = self.upsert(service, &request.addr, update)?;
         Ok(RegisterResponse {
             service: service.to_owned(),
@@ -197,13 +197,8 @@ impl Registry {
     /// with the server's default TTL, keeping any metadata and weight it registered
     /// with through the JSON API. Returns the TTL granted (zero: never expires).
     pub fn renew_seed(&self, addr: &str) -> Result<Duration, ApiError> {
-        validate_addr(addr)?;
-        let ttl_ms = self.shared.ttl.default_ms;
-        let update = Update {
-            metadata: None,
-            weight: None,
-            ttl_ms,
-        };
+        let update = self.prepare_seed(addr)?;
+        let ttl_ms = update.ttl_ms;
         self.upsert(DEFAULT_SERVICE, addr, update)?;
         Ok(Duration::from_millis(u64::from(ttl_ms)))
     }
@@ -214,6 +209,7 @@ impl Registry {
         addr: &str,
         update: Update,
     ) -> Result<state::Upserted, ApiError> {
+        self.refuse_if_mirror()?;
         let now_ms = self.shared.now_ms();
         let upserted = self
             .shared
@@ -229,6 +225,7 @@ impl Registry {
     pub fn deregister(&self, service: &str, addr: &str) -> Result<(), ApiError> {
         validate_service(service)?;
         validate_addr(addr)?;
+        self.refuse_if_mirror()?;
         if self.shared.change(|state| state.remove(service, addr)) {
             Ok(())
         } else {
@@ -248,10 +245,11 @@ impl Registry {
     pub fn list(&self, service: &str) -> Arc<Snapshot> {
         let warming = self.warming();
         let mut state = self.shared.lock();
-        let forgotten = state.forgotten;
+        let (forgotten, stale) = (state.forgotten, state.stale);
+        let epoch = self.shared.epoch;
         match state.service_mut(service) {
-            Some(svc) => svc.json_snapshot(self.shared.epoch, warming),
-            None => snapshot::json_empty(service, self.shared.epoch, forgotten, warming),
+            Some(svc) => svc.json_snapshot(epoch, warming, stale),
+            None => snapshot::json_empty(service, epoch, forgotten, warming, stale),
         }
     }
 
@@ -325,5 +323,11 @@ const EPOCH_MASK: u64 = (1 << 53) - 1;
 /// simulation sets [`RegistryConfig::epoch`] instead, to stay deterministic.
 fn random_epoch() -> u64 {
     use std::hash::BuildHasher;
-    (std::collections::hash_map::RandomState::new().hash_one(0u8) & EPOCH_MASK) | 1
+    epoch_of(std::collections::hash_map::RandomState::new().hash_one(0u8))
+}
+
+/// The epoch of `raw` (random bits, or a store's cluster id): its low 53 bits, never
+/// zero.
+pub(crate) fn epoch_of(raw: u64) -> u64 {
+    (raw & EPOCH_MASK) | 1
 }

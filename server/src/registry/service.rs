@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::HeaderValue;
 
-use super::instance::Instance;
+use super::instance::{Instance, Metadata};
 use super::snapshot::{self, Snapshot};
 
 /// A named service and its alive instances.
@@ -98,13 +98,25 @@ impl Service {
         self.batches.clear();
     }
 
+    /// Drops the cached JSON answers (not the seed header, which carries no
+    /// freshness): they say whether the registry is stale, which just changed.
+    pub(super) fn drop_json(&mut self) {
+        self.snapshot = None;
+        self.batches.clear();
+    }
+
     /// The cached JSON list, built if a change dropped it or the warm-up state it
     /// shows is over (once per service, at the end of the warm-up).
-    pub(super) fn json_snapshot(&mut self, epoch: u64, warming: bool) -> Arc<Snapshot> {
+    pub(super) fn json_snapshot(
+        &mut self,
+        epoch: u64,
+        warming: bool,
+        stale: bool,
+    ) -> Arc<Snapshot> {
         if let Some(cached) = self.snapshot.as_ref().filter(|s| s.warming() == warming) {
             return Arc::clone(cached);
         }
-        let built = snapshot::json(self, epoch, warming);
+        let built = snapshot::json(self, epoch, warming, stale);
         self.snapshot = Some(Arc::clone(&built));
         built
     }
@@ -117,6 +129,27 @@ impl Service {
         let built = snapshot::header(self);
         self.header = Some(built.clone());
         built
+    }
+
+    /// Forgets every instance (a mirror reloading its store's content).
+    pub(super) fn clear(&mut self) {
+        self.slots.clear();
+        self.free.clear();
+        self.index.clear();
+    }
+
+    /// Whether the service holds exactly `instances` (in any order), data included.
+    pub(super) fn holds_exactly(&self, instances: &[rollcall_protocol::Instance]) -> bool {
+        instances.len() == self.len()
+            && instances.iter().all(|wanted| {
+                self.find(&wanted.addr)
+                    .and_then(|slot| self.get(slot))
+                    .is_some_and(|held| {
+                        u64::from(held.ttl_ms) == wanted.ttl_ms
+                            && held.weight == wanted.weight
+                            && Metadata::same(held.metadata.as_deref(), &wanted.metadata)
+                    })
+            })
     }
 
     /// Alive instances sorted by address: the order every list is served in.

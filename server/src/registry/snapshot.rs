@@ -26,6 +26,7 @@ pub struct Snapshot {
     epoch: u64,
     revision: u64,
     warming: bool,
+    stale: bool,
     instances: usize,
     body: Bytes,
 }
@@ -50,6 +51,12 @@ impl Snapshot {
         self.warming
     }
 
+    /// Whether the list came from a cache that may be behind its store (see
+    /// [`rollcall_protocol::stale`]).
+    pub fn stale(&self) -> bool {
+        self.stale
+    }
+
     /// How many instances the list holds.
     pub fn len(&self) -> usize {
         self.instances
@@ -69,19 +76,21 @@ impl Snapshot {
 }
 
 /// Builds the JSON list of `service`.
-pub(super) fn json(service: &Service, epoch: u64, warming: bool) -> Arc<Snapshot> {
+pub(super) fn json(service: &Service, epoch: u64, warming: bool, stale: bool) -> Arc<Snapshot> {
     let instances = service.sorted();
     let view = ListView {
         service: &service.name,
         epoch,
         revision: service.revision,
         warming,
+        stale,
         instances: &instances,
     };
     Arc::new(Snapshot {
         epoch,
         revision: service.revision,
         warming,
+        stale,
         instances: instances.len(),
         body: serialise(&view, instances.len()),
     })
@@ -89,18 +98,26 @@ pub(super) fn json(service: &Service, epoch: u64, warming: bool) -> Arc<Snapshot
 
 /// The JSON list of a service the registry does not hold: empty, at `revision`
 /// (0, or the revision at which empty services were last forgotten).
-pub(super) fn json_empty(name: &str, epoch: u64, revision: u64, warming: bool) -> Arc<Snapshot> {
+pub(super) fn json_empty(
+    name: &str,
+    epoch: u64,
+    revision: u64,
+    warming: bool,
+    stale: bool,
+) -> Arc<Snapshot> {
     let view = ListView {
         service: name,
         epoch,
         revision,
         warming,
+        stale,
         instances: &[],
     };
     Arc::new(Snapshot {
         epoch,
         revision,
         warming,
+        stale,
         instances: 0,
         body: serialise(&view, 0),
     })
@@ -141,16 +158,23 @@ struct ListView<'a> {
     epoch: u64,
     revision: u64,
     warming: bool,
+    stale: bool,
     instances: &'a [&'a Instance],
 }
 
 impl Serialize for ListView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("InstanceList", 5)?;
+        let mut s = serializer.serialize_struct("InstanceList", 6)?;
         s.serialize_field("service", self.service)?;
         s.serialize_field("epoch", &self.epoch)?;
         s.serialize_field("revision", &self.revision)?;
         s.serialize_field("warming", &self.warming)?;
+        // Written only when set, as the protocol's type does.
+        if self.stale {
+            s.serialize_field("stale", &self.stale)?;
+        } else {
+            s.skip_field("stale")?;
+        }
         s.serialize_field("instances", &InstancesView(self.instances))?;
         s.end()
     }

@@ -29,13 +29,14 @@ pub(super) struct Limits {
 }
 
 /// What a registration sets on an instance.
-#[derive(Debug)]
-pub(super) struct Update {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Update {
     /// New metadata, or `None` to keep what is stored (seed heartbeats).
-    pub(super) metadata: Option<BTreeMap<String, String>>,
+    pub(crate) metadata: Option<BTreeMap<String, String>>,
     /// New weight, or `None` to keep what is stored ([`DEFAULT_WEIGHT`] if new).
-    pub(super) weight: Option<u32>,
-    pub(super) ttl_ms: u32,
+    pub(crate) weight: Option<u32>,
+    /// The TTL granted, in ms (`0`: never expires).
+    pub(crate) ttl_ms: u32,
 }
 
 /// Outcome of a registration.
@@ -58,7 +59,7 @@ pub(super) struct State {
     pub(super) revision: u64,
     pub(super) instances: usize,
     pub(super) counts: Counts,
-    limits: Limits,
+    pub(super) limits: Limits,
     /// Every change, for the change feed and for waking watchers.
     pub(super) log: ChangeLog,
     /// Registry revision when empty services were last forgotten, or when the
@@ -67,6 +68,12 @@ pub(super) struct State {
     pub(super) forgotten: u64,
     /// The service index as JSON, at the revision it shows.
     pub(super) index_cache: Option<super::feed::Answer>,
+    /// Whether answers may be behind the store the registry mirrors (never, for
+    /// the memory store): lists, batches and the index say so.
+    pub(super) stale: bool,
+    /// A mirror's horizon: it holds every change of its store up to this revision,
+    /// which may be above the last change it holds (0 for the memory store).
+    pub(super) synced: u64,
 }
 
 impl State {
@@ -84,6 +91,8 @@ impl State {
             log: ChangeLog::new(limits.change_log),
             forgotten: 0,
             index_cache: None,
+            stale: false,
+            synced: 0,
         }
     }
 
@@ -93,6 +102,12 @@ impl State {
 
     pub(super) fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// Every change up to this revision is held: a client's index beyond it comes
+    /// from another run (or, in a mirror, from a frontend further ahead).
+    pub(super) fn horizon(&self) -> u64 {
+        self.revision.max(self.synced)
     }
 
     /// Known services in no particular order.
@@ -201,11 +216,11 @@ impl State {
             changed |= instance.weight != weight;
             instance.weight = weight;
         }
-        if let Some(map) = update.metadata {
-            if !Metadata::same(instance.metadata.as_deref(), &map) {
-                changed = true;
-                instance.metadata = Metadata::from_map(map);
-            }
+        if let Some(map) = update.metadata
+            && !Metadata::same(instance.metadata.as_deref(), &map)
+        {
+            changed = true;
+            instance.metadata = Metadata::from_map(map);
         }
         instance.renewed_ms = now_ms;
         let mut wake = false;
@@ -213,12 +228,12 @@ impl State {
         // The one it replaces goes stale; compaction bounds how many pile up, so a
         // client shortening its TTL in a loop cannot grow the queue.
         let mut pushed = false;
-        if let Some(deadline) = instance.deadline_ms() {
-            if deadline < instance.queued_ms {
-                instance.queued_ms = deadline;
-                wake = push(&mut self.queue, deadline, idx, slot);
-                pushed = true;
-            }
+        if let Some(deadline) = instance.deadline_ms()
+            && deadline < instance.queued_ms
+        {
+            instance.queued_ms = deadline;
+            wake = push(&mut self.queue, deadline, idx, slot);
+            pushed = true;
         }
         if changed {
             self.revision += 1;
@@ -253,6 +268,11 @@ impl State {
                 max: self.limits.max_services,
             });
         }
+        self.insert_service(name)
+    }
+
+    /// Creates service `name` (which must not be held) in a free slot.
+    pub(super) fn insert_service(&mut self, name: &str) -> Result<u32, ApiError> {
         let service = Some(Service::new(name));
         let idx = match self.free_services.pop() {
             Some(idx) => {
@@ -277,7 +297,7 @@ impl State {
 
     /// Forgets services left without instances. They are kept until then so that a
     /// service emptied and refilled keeps a rising revision.
-    fn reclaim_empty_services(&mut self) {
+    pub(super) fn reclaim_empty_services(&mut self) {
         let empty: Vec<(Box<str>, u32)> = self
             .names
             .iter()

@@ -30,6 +30,8 @@ pub struct RegistryStats {
     pub expirations: u64,
     /// Whether the registry is warming up.
     pub warming: bool,
+    /// Whether answers may be behind the store the registry mirrors.
+    pub stale: bool,
 }
 
 impl Registry {
@@ -46,6 +48,7 @@ impl Registry {
             deregistrations: counts.deregistrations,
             expirations: counts.expirations,
             warming,
+            stale: state.stale,
         }
     }
 }

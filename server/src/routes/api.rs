@@ -12,6 +12,7 @@ use rollcall_protocol::{RegisterRequest, WatchQuery, validate_service};
 use super::{route, watch};
 use crate::auth::Scope;
 use crate::http::{Reply, body, respond};
+use crate::store::Store;
 use crate::{ApiError, Registry};
 
 /// `GET /v1/services[?index=N&wait=D&epoch=E]`: the service index, cached per
@@ -68,7 +69,7 @@ pub(super) async fn list(
 
 /// `POST /v1/services/{service}/instances`: `201` created, `200` renewed.
 pub(super) async fn register(
-    registry: &Registry,
+    store: &dyn Store,
     service: &str,
     headers: &HeaderMap,
     request_body: Incoming,
@@ -82,7 +83,7 @@ pub(super) async fn register(
     let bytes = body::read(headers, request_body, limit, timeout).await?;
     let request: RegisterRequest =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::BadJson(e.to_string()))?;
-    let registered = registry.register(service, request)?;
+    let registered = store.register(service, request).await?;
     let status = if registered.created {
         StatusCode::CREATED
     } else {
@@ -92,21 +93,21 @@ pub(super) async fn register(
 }
 
 /// `DELETE /v1/services/{service}/instances/{addr}`: `204`, or `404` if absent.
-pub(super) fn deregister(
-    registry: &Registry,
+pub(super) async fn deregister(
+    store: &dyn Store,
     service: &str,
     encoded_addr: &str,
 ) -> Result<Reply, ApiError> {
     validate_service(service)?;
     let addr = route::decode_segment(encoded_addr)?;
-    registry.deregister(service, &addr)?;
+    store.deregister(service, &addr).await?;
     Ok(respond::empty(StatusCode::NO_CONTENT))
 }
 
 /// `GET /v1/services/{service}/leases`.
-pub(super) fn leases(registry: &Registry, service: &str) -> Result<Reply, ApiError> {
+pub(super) async fn leases(store: &dyn Store, service: &str) -> Result<Reply, ApiError> {
     validate_service(service)?;
-    Ok(respond::json(StatusCode::OK, &registry.leases(service)))
+    Ok(respond::json(StatusCode::OK, &store.leases(service).await?))
 }
 
 /// Whether `If-None-Match` names `etag` (quotes included; or is `*`).

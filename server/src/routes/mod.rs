@@ -25,6 +25,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN};
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
+use rollcall_protocol::HEADER_STALE;
 
 use crate::auth::{Access, Scope};
 use crate::dashboard::Asset;
@@ -33,22 +34,24 @@ use crate::http::cors::{self, Cors};
 use crate::http::{Reply, respond};
 use crate::metrics::{Metrics, RouteLabel};
 use crate::serve::{Handler, Listener, serve};
+use crate::store::Store;
 use crate::{HttpConfig, Registry};
 use route::Route;
 
 /// Response headers a page may read: the seed's list, the granted TTL, the warm-up
 /// state, the revision (as the list's `ETag`, and as the index a watch waits on
 /// next).
-const EXPOSE_HEADERS: &str = "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag, X-Rollcall-Index";
+const EXPOSE_HEADERS: &str =
+    "X-rpc-Servers, X-rpc-Ttl-Ms, X-rpc-Warming, ETag, X-Rollcall-Index, X-Rollcall-Stale";
 
 /// Request headers a page may send (`Authorization` only from a write origin).
 const ALLOW_HEADERS: &str = "Content-Type, X-rpc-Server, If-None-Match, Authorization";
 
-/// Answers the registry's routes over a [`Registry`]. Cheap to clone: one per
-/// connection.
+/// Answers the registry's routes over a [`Store`]: reads from its [`Registry`],
+/// writes through the store. Cheap to clone: one per connection.
 #[derive(Debug, Clone)]
 pub struct RegistryService {
-    registry: Registry,
+    store: Arc<dyn Store>,
     inner: Arc<Inner>,
 }
 
@@ -60,17 +63,23 @@ struct Inner {
 }
 
 impl RegistryService {
-    /// Serves `registry` with `config`'s path, body limits, CORS origins and tokens.
+    /// Serves `registry` (the memory store) with `config`'s path, body limits, CORS
+    /// origins and tokens.
     pub fn new(registry: Registry, config: HttpConfig) -> RegistryService {
+        RegistryService::with_store(Arc::new(registry), config)
+    }
+
+    /// Serves `store` (reads from its registry, writes through it) with `config`.
+    pub fn with_store(store: Arc<dyn Store>, config: HttpConfig) -> RegistryService {
         let cors = Cors::new(
             &config.cors_origins,
             &config.cors_write_origins,
             ALLOW_HEADERS,
             Some(EXPOSE_HEADERS),
         );
-        let metrics = Metrics::new(registry.clone());
+        let metrics = Metrics::new(Arc::clone(&store));
         RegistryService {
-            registry,
+            store,
             inner: Arc::new(Inner {
                 config,
                 cors,
@@ -79,9 +88,9 @@ impl RegistryService {
         }
     }
 
-    /// The registry served.
+    /// The registry reads are answered from.
     pub fn registry(&self) -> &Registry {
-        &self.registry
+        self.store.registry()
     }
 
     async fn route(&self, request: Request<Incoming>) -> Reply {
@@ -96,7 +105,8 @@ impl RegistryService {
             }
             return ApiError::NotFound.to_response(route::not_found_format(path));
         };
-        let registry = &self.registry;
+        let store = &*self.store;
+        let registry = store.registry();
         let headers = &parts.headers;
         let allow = route.allow();
         let guarded = route
@@ -113,7 +123,7 @@ impl RegistryService {
                 .preflight(headers, route.allow())
                 .map_err(|origin| ApiError::OriginMayNotWrite { origin }),
             (&Method::GET | &Method::HEAD, Route::Seed) => Ok(seed::list(registry)),
-            (&Method::POST, Route::Seed) => seed::renew(registry, headers),
+            (&Method::POST, Route::Seed) => seed::renew(store, headers).await,
             (&Method::GET | &Method::HEAD, Route::Health) => Ok(health()),
             (&Method::GET | &Method::HEAD, Route::Ready) => Ok(probes::ready(registry)),
             (&Method::GET | &Method::HEAD, Route::Metrics) => {
@@ -131,19 +141,25 @@ impl RegistryService {
             (&Method::POST, Route::Instances(service)) => {
                 let limit = self.inner.config.max_body_bytes;
                 let timeout = self.inner.config.body_read_timeout;
-                api::register(registry, service, headers, body, limit, timeout).await
+                api::register(store, service, headers, body, limit, timeout).await
             }
             (&Method::DELETE, Route::Instance(service, addr)) => {
-                api::deregister(registry, service, addr)
+                api::deregister(store, service, addr).await
             }
             (&Method::GET | &Method::HEAD, Route::Leases(service)) => {
-                api::leases(registry, service)
+                api::leases(store, service).await
             }
             (_, route) => Err(ApiError::MethodNotAllowed {
                 allow: route.allow(),
             }),
         };
-        answer.unwrap_or_else(|error| error.to_response(route.error_format()))
+        let mut reply = answer.unwrap_or_else(|error| error.to_response(route.error_format()));
+        if route.reads_the_cache(&parts.method) && registry.stale() {
+            reply
+                .headers_mut()
+                .insert(HEADER_STALE, HeaderValue::from_static("true"));
+        }
+        reply
     }
 
     /// The two guards before a route answers: a page may write (or send a token)
@@ -203,7 +219,20 @@ pub async fn serve_registry<L: Listener>(
     config: HttpConfig,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let closing = registry.clone();
+    serve_store(listener, Arc::new(registry), config, shutdown).await
+}
+
+/// [`serve_registry`] over any [`Store`]: reads from its registry, writes through
+/// it.
+///
+/// Must be called from within a tokio runtime (or a turmoil host).
+pub async fn serve_store<L: Listener>(
+    listener: L,
+    store: Arc<dyn Store>,
+    config: HttpConfig,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let closing = store.registry().clone();
     let shutdown = async move {
         shutdown.await;
         closing.close_watches();
@@ -211,7 +240,7 @@ pub async fn serve_registry<L: Listener>(
     let conn = config.conn.clone();
     serve(
         listener,
-        RegistryService::new(registry, config),
+        RegistryService::with_store(store, config),
         conn,
         shutdown,
     )

@@ -9,10 +9,15 @@ use crate::http::{Reply, respond};
 use crate::metrics::{CONTENT_TYPE, Metrics};
 
 /// `GET /readyz`: `503` while the registry warms up after its start (its lists may
-/// lack live instances that have not beaten since), `200` once warm.
+/// lack live instances that have not beaten since), or while its store cannot be
+/// reached (answers may be behind, writes fail); `200` otherwise.
 pub(super) fn ready(registry: &Registry) -> Reply {
     let left = registry.warmup_left();
-    if left.is_zero() {
+    if registry.stale() {
+        let message =
+            "the store is unreachable: reads come from a cache that may be behind, writes fail";
+        respond::text(StatusCode::SERVICE_UNAVAILABLE, message)
+    } else if left.is_zero() {
         respond::text(StatusCode::OK, Bytes::from_static(b"ready"))
     } else {
         let message = format!("warming up: {} ms left", crate::error::millis(left));

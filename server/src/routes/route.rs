@@ -111,6 +111,23 @@ impl<'a> Route<'a> {
         }
     }
 
+    /// Whether `method` on this route is answered from the registry's cache (the
+    /// lists, the index, the change feed), so that a stale cache must say so
+    /// ([`rollcall_protocol::HEADER_STALE`]).
+    pub(super) fn reads_the_cache(self, method: &Method) -> bool {
+        let read = *method == Method::GET || *method == Method::HEAD;
+        let cached = match self {
+            Route::Seed | Route::Services | Route::Service(_) | Route::Changes(_) => true,
+            Route::Health
+            | Route::Ready
+            | Route::Metrics
+            | Route::Instances(_)
+            | Route::Instance(..)
+            | Route::Leases(_) => false,
+        };
+        read && cached
+    }
+
     /// What `method` on this route reads or writes: what the token check and the
     /// CORS write check go by. `None` for a method the route does not answer (the
     /// handler's `405`). The match names every route, so a new one does not build

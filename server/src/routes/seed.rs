@@ -8,6 +8,7 @@ use rollcall_protocol::{
 };
 
 use crate::http::{Reply, respond};
+use crate::store::Store;
 use crate::{ApiError, Registry};
 
 /// `GET`: the list in `X-rpc-Servers`, empty body; while the registry warms up,
@@ -23,7 +24,7 @@ pub(super) fn list(registry: &Registry) -> Reply {
 }
 
 /// `POST`: a heartbeat for the address in `X-rpc-Server`; answers the granted TTL.
-pub(super) fn renew(registry: &Registry, headers: &HeaderMap) -> Result<Reply, ApiError> {
+pub(super) async fn renew(store: &dyn Store, headers: &HeaderMap) -> Result<Reply, ApiError> {
     let value = headers
         .get(HEADER_SERVER)
         .filter(|v| !v.is_empty())
@@ -31,7 +32,7 @@ pub(super) fn renew(registry: &Registry, headers: &HeaderMap) -> Result<Reply, A
     let addr = value
         .to_str()
         .map_err(|_| ProtocolError::InvalidAddress("contains non-ASCII bytes"))?;
-    let ttl = registry.renew_seed(addr)?;
+    let ttl = store.renew_seed(addr).await?;
     let mut response = respond::empty(StatusCode::OK);
     response
         .headers_mut()

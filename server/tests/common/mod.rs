@@ -1,10 +1,17 @@
-//! Shared helpers: a registry served on a real loopback socket (port 0), and a tiny
-//! raw HTTP/1.1 client so tests control every byte they send.
+//! Shared helpers: a registry served on a real loopback socket (port 0), on either
+//! store (the etcd one over the binary's shared etcd, see `etcd`), and a tiny raw
+//! HTTP/1.1 client so tests control every byte they send.
+
+pub mod etcd;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use rollcall_server::{HttpConfig, Registry, RegistryConfig, RegistryService, serve};
+use rollcall_server::{
+    ETCD_MIN_TTL, EtcdConfig, EtcdStore, HttpConfig, Registry, RegistryConfig, RegistryService,
+    Store, serve,
+};
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -14,11 +21,46 @@ use tokio::task::JoinHandle;
 /// Every exchange must finish within this.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Which store a test server keeps its registry in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backing {
+    Memory,
+    /// The binary's shared etcd, under a prefix of its own named after the test.
+    Etcd(&'static str),
+}
+
+/// Runs each named `async fn(Backing)` as two tests, `memory::<name>` and
+/// `etcd::<name>`: the same behaviour, checked on both stores.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::common::Backing::Memory).await
+                }
+            )*
+        }
+        mod etcd {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::common::Backing::Etcd(stringify!($name))).await
+                }
+            )*
+        }
+    };
+}
+
 /// A registry served on `127.0.0.1:0`; stops when dropped.
 #[derive(Debug)]
 pub struct TestServer {
     pub addr: SocketAddr,
     pub registry: Registry,
+    pub backing: Backing,
+    /// The etcd key prefix, over etcd.
+    pub prefix: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -29,17 +71,56 @@ impl TestServer {
     }
 
     pub async fn with(registry_config: RegistryConfig, http: HttpConfig) -> TestServer {
+        TestServer::on(Backing::Memory, registry_config, http).await
+    }
+
+    /// A server on `backing`. Over etcd, a `min_ttl` below what etcd grants is
+    /// raised to it (as `rollcall serve --store etcd` does by default).
+    pub async fn on(
+        backing: Backing,
+        registry_config: RegistryConfig,
+        http: HttpConfig,
+    ) -> TestServer {
+        let mut prefix = None;
+        let store: Arc<dyn Store> = match backing {
+            Backing::Memory => Arc::new(Registry::new(registry_config)),
+            Backing::Etcd(name) => {
+                let etcd = etcd::Etcd::shared();
+                let config = EtcdConfig {
+                    prefix: etcd::Etcd::prefix(name),
+                    ..EtcdConfig::new(vec![etcd.endpoint.clone()])
+                };
+                prefix = Some(config.prefix.clone());
+                let registry_config = RegistryConfig {
+                    min_ttl: registry_config.min_ttl.max(ETCD_MIN_TTL),
+                    ..registry_config
+                };
+                let store = EtcdStore::connect(config, registry_config)
+                    .await
+                    .expect("a frontend over the test etcd");
+                Arc::new(store)
+            }
+        };
+        let mut server = TestServer::serving(store, backing, http).await;
+        server.prefix = prefix;
+        server
+    }
+
+    /// Serves `store` on `127.0.0.1:0`.
+    pub async fn serving(store: Arc<dyn Store>, backing: Backing, http: HttpConfig) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let registry = Registry::new(registry_config);
+        let registry = store.registry().clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        let service = RegistryService::new(registry.clone(), http.clone());
+        let service = RegistryService::with_store(store, http.clone());
         let task = tokio::spawn(serve(listener, service, http.conn, async move {
             let _ = stopped.await;
         }));
         TestServer {
             addr,
             registry,
+            backing,
+            prefix: None,
             stop: Some(stop),
             task,
         }
@@ -53,17 +134,39 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Reply {
-        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
-        for (name, value) in headers {
-            raw.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if !body.is_empty() || method == "POST" {
-            raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        raw.push_str("\r\n");
-        let mut bytes = raw.into_bytes();
-        bytes.extend_from_slice(body);
-        self.send_raw(&bytes).await
+        request(self.addr, method, path, headers, body)
+            .await
+            .expect("answer in time")
+    }
+
+    /// Whether the registry is the memory store.
+    pub fn in_memory(&self) -> bool {
+        self.backing == Backing::Memory
+    }
+
+    /// Every key the registry holds in etcd but the barrier (which catching-up
+    /// writes), with its revision, lease and value; empty in memory.
+    pub async fn etcd_keys(&self) -> Vec<(String, i64, i64, Vec<u8>)> {
+        let Some(prefix) = &self.prefix else {
+            return Vec::new();
+        };
+        let endpoint = etcd::Etcd::shared().endpoint.clone();
+        let mut client = etcd_client::Client::connect([endpoint], None)
+            .await
+            .expect("connect to the test etcd");
+        let options = etcd_client::GetOptions::new().with_prefix();
+        let got = client
+            .get(format!("{prefix}/"), Some(options))
+            .await
+            .expect("list the test prefix");
+        got.kvs()
+            .iter()
+            .map(|kv| {
+                let key = String::from_utf8_lossy(kv.key()).into_owned();
+                (key, kv.mod_revision(), kv.lease(), kv.value().to_vec())
+            })
+            .filter(|(key, ..)| !key.ends_with("/barrier"))
+            .collect()
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -82,18 +185,7 @@ impl TestServer {
 
     /// Sends `bytes` as they are and reads until the server closes.
     pub async fn send_raw(&self, bytes: &[u8]) -> Reply {
-        let exchange = async {
-            let mut stream = TcpStream::connect(self.addr).await.expect("connect");
-            // The server may answer (and close) before reading everything, e.g. 413.
-            let _ = stream.write_all(bytes).await;
-            let mut answer = Vec::new();
-            let _ = stream.read_to_end(&mut answer).await;
-            answer
-        };
-        let answer = tokio::time::timeout(IO_TIMEOUT, exchange)
-            .await
-            .expect("answer in time");
-        Reply::parse(&answer)
+        exchange(self.addr, bytes).await.expect("answer in time")
     }
 
     pub async fn stop(mut self) {
@@ -107,6 +199,65 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Sends `bytes` to `addr` as they are and reads until the server closes; an error
+/// if it cannot connect or does not answer within [`IO_TIMEOUT`].
+pub async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Result<Reply, String> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        // The server may answer (and close) before reading everything, e.g. 413.
+        let _ = stream.write_all(bytes).await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        Ok::<_, String>(answer)
+    };
+    let answer = tokio::time::timeout(IO_TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer from {addr} within {IO_TIMEOUT:?}"))??;
+    if answer.is_empty() {
+        return Err(format!("{addr} closed without answering"));
+    }
+    Ok(Reply::parse(&answer))
+}
+
+/// One request to `addr` (`Connection: close`); an error if it cannot be sent or
+/// is not answered.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Reply, String> {
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        raw.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    raw.push_str("\r\n");
+    let mut bytes = raw.into_bytes();
+    bytes.extend_from_slice(body);
+    exchange(addr, &bytes).await
+}
+
+/// Polls `check` every 50 ms until it holds; panics naming `what` if it has not
+/// within `within` (generous: tests run on loaded machines).
+pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {within:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

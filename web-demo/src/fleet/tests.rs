@@ -8,6 +8,7 @@ use super::*;
 fn index(epoch: u64, services: &[(&str, u64, usize)]) -> ServiceIndex {
     ServiceIndex {
         warming: false,
+        stale: false,
         epoch,
         revision: services.iter().map(|s| s.1).max().unwrap_or(0),
         services: services
@@ -27,6 +28,7 @@ fn list(service: &str, epoch: u64, revision: u64, addrs: &[&str]) -> InstanceLis
         epoch,
         revision,
         warming: false,
+        stale: false,
         instances: addrs.iter().map(|a| Instance::from_addr(*a)).collect(),
     }
 }
@@ -93,6 +95,7 @@ fn moved_services_catch_up_from_the_change_feed() {
         epoch: 7,
         revision: 6,
         warming: false,
+        stale: false,
         events: vec![
             event(3, ChangeKind::Deregister, "h:1"), // already in the list: skipped
             event(4, ChangeKind::Register, "h:2"),
@@ -143,6 +146,7 @@ fn a_restart_lists_every_service_again_and_shows_the_difference() {
         epoch: 7,
         revision: 10,
         warming: false,
+        stale: false,
         events: vec![event(10, ChangeKind::Register, "h:5")],
     };
     assert!(fleet.apply_changes("a", &old, 60.0).is_empty());

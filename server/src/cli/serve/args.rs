@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use rollcall_protocol::{DEFAULT_PATH, Token};
 use rollcall_server::{
-    DEFAULT_CHANGE_LOG, DEFAULT_CORS_ORIGIN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_INSTANCES, DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_SERVICES, DEFAULT_MAX_WATCHERS,
-    parse_duration,
+    DEFAULT_CHANGE_LOG, DEFAULT_CORS_ORIGIN, DEFAULT_ETCD_PREFIX, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_METADATA_BYTES,
+    DEFAULT_MAX_SERVICES, DEFAULT_MAX_WATCHERS, DEFAULT_MIN_TTL, ETCD_MIN_TTL, parse_duration,
 };
 
 /// Arguments of `rollcall serve`.
@@ -21,9 +21,10 @@ pub struct ServeArgs {
     /// Default TTL of an instance (0: never expires).
     #[arg(long, env = "ROLLCALL_TTL", value_parser = parse_duration, default_value = DEFAULT_TTL_TEXT)]
     pub ttl: Duration,
-    /// Shortest TTL a client may ask for.
-    #[arg(long, env = "ROLLCALL_MIN_TTL", value_parser = parse_duration, default_value = DEFAULT_MIN_TTL_TEXT)]
-    pub min_ttl: Duration,
+    /// Shortest TTL a client may ask for [default: 1s; 2s with --store etcd, which
+    /// grants no shorter lease].
+    #[arg(long, env = "ROLLCALL_MIN_TTL", value_parser = parse_duration)]
+    pub min_ttl: Option<Duration>,
     /// Longest TTL a client may ask for.
     #[arg(long, env = "ROLLCALL_MAX_TTL", value_parser = parse_duration, default_value = DEFAULT_MAX_TTL_TEXT)]
     pub max_ttl: Duration,
@@ -100,6 +101,25 @@ pub struct ServeArgs {
     /// Seed-protocol heartbeats need no token (for trusted networks only).
     #[arg(long, env = "ROLLCALL_SEED_OPEN", requires = "tokens")]
     pub seed_open: bool,
+    /// Where the registry is kept: `memory` (this process alone) or `etcd` (several
+    /// frontends over one etcd cluster).
+    #[arg(long, env = "ROLLCALL_STORE", value_enum, default_value_t = StoreKind::Memory)]
+    pub store: StoreKind,
+    /// etcd members to use with --store etcd: http://host:port, comma-separated.
+    #[arg(
+        long,
+        env = "ROLLCALL_ETCD_ENDPOINTS",
+        value_delimiter = ',',
+        required_if_eq("store", "etcd")
+    )]
+    pub etcd_endpoints: Vec<String>,
+    /// Every etcd key of this registry starts with it: registries sharing a cluster
+    /// use different prefixes.
+    #[arg(long, env = "ROLLCALL_ETCD_PREFIX", default_value = DEFAULT_ETCD_PREFIX)]
+    pub etcd_prefix: String,
+    /// Longest wait for one etcd operation; past it a write answers 503.
+    #[arg(long, env = "ROLLCALL_ETCD_TIMEOUT", value_parser = parse_duration, default_value = DEFAULT_ETCD_TIMEOUT_TEXT)]
+    pub etcd_timeout: Duration,
     /// PEM certificate chain: serve HTTPS (with --tls-key).
     #[arg(long, env = "ROLLCALL_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -108,14 +128,34 @@ pub struct ServeArgs {
     pub tls_key: Option<PathBuf>,
 }
 
+/// Where `rollcall serve` keeps the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    /// In this process: nothing else to run, gone when it stops.
+    Memory,
+    /// In etcd: any number of frontends, each serving every route.
+    Etcd,
+}
+
+impl ServeArgs {
+    /// The shortest TTL: as given, else the default of the store.
+    pub fn min_ttl(&self) -> Duration {
+        match (self.min_ttl, self.store) {
+            (Some(min_ttl), _) => min_ttl,
+            (None, StoreKind::Memory) => DEFAULT_MIN_TTL,
+            (None, StoreKind::Etcd) => ETCD_MIN_TTL,
+        }
+    }
+}
+
 /// The library's defaults as the command line spells them (checked by a test).
 pub const DEFAULT_TTL_TEXT: &str = "5m";
-pub const DEFAULT_MIN_TTL_TEXT: &str = "1s";
 pub const DEFAULT_MAX_TTL_TEXT: &str = "24h";
 pub const DEFAULT_HEADER_READ_TIMEOUT_TEXT: &str = "30s";
 pub const DEFAULT_BODY_TIMEOUT_TEXT: &str = "10s";
 pub const DEFAULT_WRITE_TIMEOUT_TEXT: &str = "30s";
 pub const DEFAULT_MAX_WAIT_TEXT: &str = "5m";
+pub const DEFAULT_ETCD_TIMEOUT_TEXT: &str = "2s";
 
 #[cfg(test)]
 mod tests {
@@ -123,8 +163,8 @@ mod tests {
     use clap::{CommandFactory, Parser};
     use rollcall_protocol::DEFAULT_TTL;
     use rollcall_server::{
-        DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_TTL, DEFAULT_MIN_TTL,
-        DEFAULT_WRITE_TIMEOUT,
+        DEFAULT_BODY_READ_TIMEOUT, DEFAULT_ETCD_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT,
+        DEFAULT_MAX_TTL, DEFAULT_WRITE_TIMEOUT,
     };
 
     /// `rollcall serve` alone, as clap parses it.
@@ -138,7 +178,10 @@ mod tests {
     fn command_line_defaults_match_the_library() {
         Serve::command().debug_assert();
         assert_eq!(parse_duration(DEFAULT_TTL_TEXT), Ok(DEFAULT_TTL));
-        assert_eq!(parse_duration(DEFAULT_MIN_TTL_TEXT), Ok(DEFAULT_MIN_TTL));
+        assert_eq!(
+            parse_duration(DEFAULT_ETCD_TIMEOUT_TEXT),
+            Ok(DEFAULT_ETCD_TIMEOUT)
+        );
         assert_eq!(parse_duration(DEFAULT_MAX_TTL_TEXT), Ok(DEFAULT_MAX_TTL));
         assert_eq!(
             parse_duration(DEFAULT_HEADER_READ_TIMEOUT_TEXT),
@@ -210,5 +253,28 @@ mod tests {
         assert_eq!(args.max_wait, Duration::from_secs(30));
         assert_eq!((args.max_watchers, args.change_log), (5, 0));
         assert!(serve_args(&["--ttl", "5x"]).is_err());
+    }
+
+    #[test]
+    fn the_etcd_store_needs_endpoints_and_raises_the_min_ttl() {
+        let memory = serve_args(&[]).expect("parses");
+        assert_eq!(
+            (memory.store, memory.min_ttl()),
+            (StoreKind::Memory, DEFAULT_MIN_TTL)
+        );
+        assert!(serve_args(&["--store", "etcd"]).is_err(), "no endpoints");
+        let etcd = serve_args(&[
+            "--store",
+            "etcd",
+            "--etcd-endpoints",
+            "http://127.0.0.1:2379,http://127.0.0.1:22379",
+        ])
+        .expect("parses");
+        assert_eq!(etcd.etcd_endpoints.len(), 2);
+        assert_eq!(etcd.min_ttl(), ETCD_MIN_TTL);
+        assert_eq!(etcd.etcd_prefix, DEFAULT_ETCD_PREFIX);
+        let given = serve_args(&["--min-ttl", "5s"]).expect("parses");
+        assert_eq!(given.min_ttl(), Duration::from_secs(5));
+        assert!(serve_args(&["--store", "disk"]).is_err());
     }
 }

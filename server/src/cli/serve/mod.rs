@@ -1,13 +1,15 @@
-//! `rollcall serve`: builds the registry's settings from the command line, binds,
-//! and serves until SIGINT or SIGTERM; on SIGHUP it reads the token file again.
+//! `rollcall serve`: builds the registry's settings from the command line, opens
+//! its store (`store.rs`), binds, and serves until SIGINT or SIGTERM; on SIGHUP it
+//! reads the token file again.
 
 mod args;
+mod store;
 
 pub use args::ServeArgs;
 
 use rollcall_server::{
-    Auth, AuthOptions, ConnOptions, Dashboard, HttpConfig, Registry, RegistryConfig, TlsConfig,
-    TokenSource, WatchConfig, serve_registry,
+    Auth, AuthOptions, ConnOptions, Dashboard, HttpConfig, RegistryConfig, TlsConfig, TokenSource,
+    WatchConfig, serve_store,
 };
 use tracing::{error, info, warn};
 
@@ -16,9 +18,10 @@ use super::signals::shutdown_signal;
 /// Serves the registry `args` describes until SIGINT or SIGTERM. A setting that
 /// cannot work stops the start with a message.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let choice = store::Choice::of(&args);
     let registry_config = RegistryConfig {
         default_ttl: args.ttl,
-        min_ttl: args.min_ttl,
+        min_ttl: args.min_ttl(),
         max_ttl: args.max_ttl,
         warmup: args.warmup,
         max_services: args.max_services,
@@ -83,13 +86,20 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     http_config
         .validate()
         .map_err(|e| format!("invalid HTTP settings: {e}"))?;
+    let store = choice.open(registry_config).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if https { "https" } else { "http" };
     info!("listening on {addr} ({scheme})");
-    info!(warmup = ?registry_config.warmup(), "warming up: lists may lack live instances until every one beats again");
+    let warmup = store.registry().warmup_left();
+    if !warmup.is_zero() {
+        info!(
+            ?warmup,
+            "warming up: lists may lack live instances until every one beats again"
+        );
+    }
     if !addr.ip().is_loopback() {
         if !auth.is_on() {
             warn!(
@@ -103,8 +113,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     if auth.is_on() {
         tokio::spawn(reload_on_hangup(auth, tokens));
     }
-    let registry = Registry::new(registry_config);
-    serve_registry(listener, registry, http_config, shutdown_signal())
+    serve_store(listener, store, http_config, shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))
 }

@@ -1,0 +1,159 @@
+//! Whether the frontend can vouch for its mirror: etcd answers (a probe every
+//! [`PROBE_EVERY`], and every failed operation) and the watch runs. While either
+//! is not so, the mirror's answers are marked stale, and writes fail at once
+//! rather than each wait out a timeout.
+//!
+//! Also here: barriers, which let a blocking query behind the mirror catch up.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use etcd_client::{GetOptions, PutOptions};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use super::Inner;
+use super::error::{EtcdError, bounded, revision};
+use crate::ApiError;
+use crate::registry::Mirror;
+
+/// How often etcd is probed (a linearizable read, which needs a leader and a
+/// quorum): an outage is seen within this plus the operation timeout.
+pub(super) const PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// Pause after a barrier that could not be written.
+const BARRIER_RETRY: Duration = Duration::from_millis(100);
+
+/// The two things a current mirror needs.
+#[derive(Debug)]
+pub(super) struct Health {
+    /// etcd answered the last probe or operation.
+    reachable: AtomicBool,
+    /// The prefix watch is established (and was not lost since).
+    watching: watch::Sender<bool>,
+}
+
+impl Default for Health {
+    fn default() -> Health {
+        Health {
+            reachable: AtomicBool::new(true),
+            watching: watch::Sender::new(false),
+        }
+    }
+}
+
+impl Health {
+    /// `503` at once while etcd is known to be unreachable.
+    pub(super) fn check(&self) -> Result<(), ApiError> {
+        if self.reachable.load(Ordering::Acquire) {
+            Ok(())
+        } else {
+            Err(ApiError::StoreUnavailable {
+                reason: "etcd unreachable",
+            })
+        }
+    }
+
+    /// Notes the outcome of an etcd operation: a failure to reach etcd marks the
+    /// mirror stale until a probe succeeds.
+    pub(super) fn saw<T>(&self, mirror: &Mirror, outcome: &Result<T, EtcdError>) {
+        if let Err(error) = outcome
+            && unreachable(error)
+        {
+            self.set_reachable(mirror, false);
+        }
+    }
+
+    fn set_reachable(&self, mirror: &Mirror, reachable: bool) {
+        let was = self.reachable.swap(reachable, Ordering::AcqRel);
+        if was != reachable {
+            if reachable {
+                info!("etcd answers again");
+            } else {
+                warn!("etcd does not answer: serving the cache marked stale, refusing writes");
+            }
+        }
+        self.refresh(mirror);
+    }
+
+    pub(super) fn watch_started(&self, mirror: &Mirror) {
+        self.watching.send_replace(true);
+        self.refresh(mirror);
+    }
+
+    pub(super) fn watch_lost(&self, mirror: &Mirror) {
+        self.watching.send_replace(false);
+        self.refresh(mirror);
+    }
+
+    fn refresh(&self, mirror: &Mirror) {
+        let current = self.reachable.load(Ordering::Acquire) && *self.watching.borrow();
+        mirror.set_stale(!current);
+    }
+
+    /// Waits until the watch runs, or `deadline`; whether it does.
+    pub(super) async fn watching(&self, deadline: Instant) -> bool {
+        let mut watching = self.watching.subscribe();
+        let started = watching.wait_for(|w| *w);
+        matches!(tokio::time::timeout_at(deadline, started).await, Ok(Ok(_)))
+    }
+}
+
+/// Whether `error` says etcd cannot be reached (or has no leader), rather than
+/// refusing one request (a lease not found, say).
+fn unreachable(error: &EtcdError) -> bool {
+    use tonic::Code;
+    match error {
+        EtcdError::Timeout(_) | EtcdError::StreamLost => true,
+        EtcdError::Client(etcd_client::Error::GRpcStatus(status)) => matches!(
+            status.code(),
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown
+        ),
+        EtcdError::Client(
+            etcd_client::Error::TransportError(_) | etcd_client::Error::IoError(_),
+        ) => true,
+        _ => false,
+    }
+}
+
+/// Probes etcd every [`PROBE_EVERY`] for as long as the store lives.
+pub(super) async fn probe(inner: Arc<Inner>) {
+    let mut kv = inner.client.kv_client();
+    loop {
+        let options = GetOptions::new().with_count_only();
+        let probed = bounded(inner.timeout, kv.get(inner.keys.barrier(), Some(options))).await;
+        inner.health.set_reachable(&inner.mirror, probed.is_ok());
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
+}
+
+/// Writes a barrier whenever a blocking query behind the mirror asks for one, and
+/// tells the mirror once its watch has brought the barrier back: everything etcd
+/// held when the query asked is then in the mirror.
+pub(super) async fn barriers(inner: Arc<Inner>) {
+    let mut kv = inner.client.kv_client();
+    loop {
+        let ticket = inner.mirror.barrier_wanted().await;
+        let written = bounded(
+            inner.timeout,
+            kv.put(inner.keys.barrier(), Vec::new(), Some(PutOptions::new())),
+        )
+        .await;
+        inner.health.saw(&inner.mirror, &written);
+        let at = written.and_then(|answer| revision(answer.header()));
+        match at {
+            Ok(at) => {
+                let until = Instant::now() + inner.timeout;
+                if inner.mirror.wait_synced(at, until).await {
+                    inner.mirror.barrier_done(ticket);
+                }
+            }
+            Err(err) => {
+                warn!(%err, "cannot write a barrier to etcd");
+                tokio::time::sleep(BARRIER_RETRY).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The etcd store: several rollcall frontends over one etcd cluster, each serving
+//! every route, none holding state the others need.
+//!
+//! How the registry maps onto etcd (see `keys` for the key layout):
+//! - one lease per instance, with the instance's TTL (rounded up to whole seconds,
+//!   at least [`ETCD_MIN_TTL`]); the instance's key, holding its data as JSON, is
+//!   attached to it;
+//! - a heartbeat is one lease keep-alive, no write (`keepalive`); one that renews
+//!   a lease this frontend renewed less than a [`COALESCE_DIVISOR`]th of its TTL ago
+//!   sends nothing. A put happens only when the data changes (`writes`);
+//! - deregistration deletes the key and writes a marker under the same lease in one
+//!   transaction, then revokes the lease; expiry is etcd's, seen as a deletion
+//!   without a marker, so the change feed tells `deregister` from `expire`;
+//! - revisions are etcd's: a service lists at the revision of its last change; the
+//!   epoch is etcd's cluster id, so every frontend of one cluster has the same;
+//! - each frontend mirrors the prefix in a [`Registry`] (`watcher`: one listing,
+//!   then one prefix watch, resumed from its last revision when the stream is lost,
+//!   listed again after a compaction), and answers every read from it;
+//! - a frontend asked for an index it has not reached writes a barrier key and
+//!   waits to see it in its watch (`health`), so no index from another frontend
+//!   ever gets older data; etcd 3.4's progress notifications are not used, since
+//!   they may overtake events still in flight (etcd-io/etcd#15220, fixed in later
+//!   releases);
+//! - the leases view asks etcd each lease's time to live (`leases`);
+//! - while etcd cannot be reached, reads are served from the mirror marked stale,
+//!   writes and heartbeats answer `503` with `Retry-After`, `/readyz` `503`
+//!   (`health`). Every etcd call has a timeout.
+
+mod book;
+mod counters;
+mod error;
+mod health;
+mod keepalive;
+mod keys;
+mod leases;
+mod watcher;
+mod writes;
+
+pub use error::{ETCD_MIN_TTL, EtcdError};
+pub use keys::{DEFAULT_ETCD_PREFIX, PrefixError};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use etcd_client::{Client, ConnectOptions};
+use rollcall_protocol::{LeaseList, RegisterRequest, RegisterResponse};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::registry::Mirror;
+use crate::store::{Store, StoreCounter, StoreFuture};
+use crate::{Registry, RegistryConfig};
+use book::LeaseBook;
+use counters::Counters;
+use health::Health;
+use keepalive::Keepalives;
+use keys::Keys;
+
+/// How long one etcd operation may take by default (`--etcd-timeout`): a leader
+/// election takes about a second; past two, a heartbeat is better answered `503`
+/// (and retried, perhaps at another frontend) than held.
+pub const DEFAULT_ETCD_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a frontend keeps trying to load the registry from etcd at start
+/// before giving up: long enough for etcd to come up beside it.
+pub const DEFAULT_ETCD_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A lease renewed through this frontend less than TTL / this ago is not kept alive
+/// again: its expiry moves by at most 1/32 of the TTL (under 10 s of a 5-minute
+/// one), well within the margin heartbeats leave, and a client beating faster than
+/// its TTL needs costs no etcd round trip.
+pub const COALESCE_DIVISOR: u32 = 32;
+
+/// gRPC keep-alive pings on the connection to etcd: a dead connection is noticed
+/// within this plus the operation timeout even when nothing is sent.
+const CONNECTION_PING: Duration = Duration::from_secs(5);
+
+/// Pause between two attempts to load the registry at start.
+const START_RETRY: Duration = Duration::from_millis(500);
+
+/// Where the etcd store finds etcd, and how long it waits for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EtcdConfig {
+    /// `http://host:port` of one or more members of one cluster.
+    pub endpoints: Vec<String>,
+    /// Every key this registry writes starts with it ([`DEFAULT_ETCD_PREFIX`]).
+    pub prefix: String,
+    /// Longest wait for one etcd operation ([`DEFAULT_ETCD_TIMEOUT`]).
+    pub timeout: Duration,
+    /// Longest wait for etcd at start ([`DEFAULT_ETCD_START_TIMEOUT`]).
+    pub start_timeout: Duration,
+}
+
+impl EtcdConfig {
+    /// Endpoints with the defaults for everything else.
+    pub fn new(endpoints: Vec<String>) -> EtcdConfig {
+        EtcdConfig {
+            endpoints,
+            prefix: DEFAULT_ETCD_PREFIX.to_owned(),
+            timeout: DEFAULT_ETCD_TIMEOUT,
+            start_timeout: DEFAULT_ETCD_START_TIMEOUT,
+        }
+    }
+}
+
+/// A registry frontend over etcd: reads from a local mirror of the prefix, writes
+/// to etcd. Cheap to clone; the background tasks (watch, probe, barriers) stop
+/// when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub struct EtcdStore {
+    inner: Arc<Inner>,
+    _tasks: Arc<Tasks>,
+}
+
+struct Inner {
+    client: Client,
+    keys: Keys,
+    mirror: Mirror,
+    book: LeaseBook,
+    keepalives: Keepalives,
+    health: Health,
+    counters: Counters,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Inner {
+    /// Not the client (no `Debug`), nor the mirror's contents.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdStore")
+            .field("keys", &self.keys)
+            .field("health", &self.health)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The store's tasks, aborted when the last handle goes.
+#[derive(Debug)]
+struct Tasks(Vec<AbortHandle>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+impl EtcdStore {
+    /// Connects to etcd, loads the registry under `config.prefix` into a mirror
+    /// (retrying until `config.start_timeout`), and starts following it. `registry`
+    /// gives the TTL policy and limits; its `min_ttl` must be at least
+    /// [`ETCD_MIN_TTL`], and its epoch and warm-up do not apply (the epoch is the
+    /// cluster's, and nothing was lost).
+    ///
+    /// Must be called from within a tokio runtime.
+    pub async fn connect(
+        config: EtcdConfig,
+        registry: RegistryConfig,
+    ) -> Result<EtcdStore, EtcdError> {
+        if config.endpoints.is_empty() {
+            return Err(EtcdError::NoEndpoints);
+        }
+        if let Some(bad) = config.endpoints.iter().find(|e| !is_http(e)) {
+            return Err(EtcdError::Endpoint(bad.clone()));
+        }
+        if config.timeout.is_zero() {
+            return Err(EtcdError::ZeroTimeout);
+        }
+        if registry.min_ttl < ETCD_MIN_TTL {
+            return Err(EtcdError::MinTtl(registry.min_ttl));
+        }
+        let keys = Keys::new(&config.prefix)?;
+        let timeout = config.timeout;
+        let options = ConnectOptions::new()
+            .with_connect_timeout(timeout)
+            .with_keep_alive(CONNECTION_PING, timeout)
+            .with_keep_alive_while_idle(true)
+            .with_require_leader(true);
+        let client =
+            error::bounded(timeout, Client::connect(&config.endpoints, Some(options))).await?;
+        let started = Instant::now();
+        let listing = loop {
+            match watcher::list(&client, &keys, timeout).await {
+                Ok(listing) => break listing,
+                Err(err) if started.elapsed() + START_RETRY < config.start_timeout => {
+                    warn!(%err, "cannot load the registry from etcd yet; retrying");
+                    tokio::time::sleep(START_RETRY).await;
+                }
+                Err(err) => {
+                    return Err(EtcdError::Start {
+                        timeout: config.start_timeout,
+                        last: err.to_string(),
+                    });
+                }
+            }
+        };
+        let epoch = crate::registry::epoch_of(listing.cluster_id);
+        let (_, mirror) = Registry::mirrored(registry, epoch);
+        let from = listing.revision + 1;
+        let instances = listing.instances.len();
+        let inner = Arc::new(Inner {
+            keepalives: Keepalives::new(client.lease_client(), timeout),
+            client,
+            keys,
+            mirror,
+            book: LeaseBook::default(),
+            health: Health::default(),
+            counters: Counters::default(),
+            timeout,
+        });
+        watcher::load(&inner, listing);
+        let tasks = vec![
+            tokio::spawn(watcher::run(Arc::clone(&inner), from)).abort_handle(),
+            tokio::spawn(health::probe(Arc::clone(&inner))).abort_handle(),
+            tokio::spawn(health::barriers(Arc::clone(&inner))).abort_handle(),
+        ];
+        let store = EtcdStore {
+            inner,
+            _tasks: Arc::new(Tasks(tasks)),
+        };
+        let deadline = Instant::now() + config.start_timeout.saturating_sub(started.elapsed());
+        if !store.inner.health.watching(deadline).await {
+            return Err(EtcdError::Start {
+                timeout: config.start_timeout,
+                last: "the watch on the prefix did not start".to_owned(),
+            });
+        }
+        info!(
+            epoch,
+            instances, "loaded the registry from etcd; following its changes"
+        );
+        Ok(store)
+    }
+}
+
+impl Store for EtcdStore {
+    fn registry(&self) -> &Registry {
+        self.inner.mirror.registry()
+    }
+
+    fn register<'a>(
+        &'a self,
+        service: &'a str,
+        request: RegisterRequest,
+    ) -> StoreFuture<'a, RegisterResponse> {
+        Box::pin(self.inner.register(service, request))
+    }
+
+    fn renew_seed<'a>(&'a self, addr: &'a str) -> StoreFuture<'a, Duration> {
+        Box::pin(self.inner.renew_seed(addr))
+    }
+
+    fn deregister<'a>(&'a self, service: &'a str, addr: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.inner.deregister(service, addr))
+    }
+
+    fn leases<'a>(&'a self, service: &'a str) -> StoreFuture<'a, LeaseList> {
+        Box::pin(self.inner.leases(service))
+    }
+
+    fn counters(&self) -> Vec<StoreCounter> {
+        self.inner.counters.report()
+    }
+}
+
+/// Whether `endpoint` is a plain-HTTP URL (what this build of the client speaks).
+fn is_http(endpoint: &str) -> bool {
+    endpoint
+        .strip_prefix("http://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+}
