@@ -33,7 +33,8 @@ use tokio::sync::watch;
 #[derive(Debug, Parser)]
 #[command(about = "Runs the seed's Foo RPC servers, registered with a rollcall registry")]
 struct Args {
-    /// Base URL of the registry's JSON API.
+    /// Base URL of the registry's JSON API, or the base URLs of its frontends,
+    /// comma-separated (rollcall over etcd): heartbeats fail over between them.
     #[arg(long, default_value = "http://127.0.0.1:9999")]
     registry: String,
     /// Service to register in.
@@ -71,9 +72,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
     if args.ports.len() > args.names.len() {
         return Err("more --ports than --names".into());
     }
-    // A demo's choice: pages of the registry's origin (the dashboard it serves)
-    // and of each --allow-origin may call these servers.
-    let mut methods = foo::foo_service()?.allow_origin(origin_of(&args.registry)?);
+    let registry = RegistryEndpoint::parse_json(&args.registry, args.service.as_str())?;
+    // A demo's choice: pages of the registry's origins (the dashboard each
+    // frontend serves) and of each --allow-origin may call these servers.
+    let mut methods = foo::foo_service()?;
+    for url in registry.urls() {
+        methods = methods.allow_origin(origin_of(url)?);
+    }
     for origin in &args.allow_origins {
         methods = methods.allow_origin(origin.as_str());
     }
@@ -96,8 +101,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             shutdown,
         )));
 
-        let endpoint = RegistryEndpoint::json(args.registry.as_str(), args.service.as_str());
-        let mut client = RegistryClient::new(HyperTransport::new(), endpoint);
+        let mut client = RegistryClient::new(HyperTransport::new(), registry.clone());
         if let Some(token) = &args.token {
             client = client.with_token(token.clone());
         }
