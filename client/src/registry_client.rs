@@ -121,8 +121,10 @@ impl<T: Transport> RegistryClient<T> {
     }
 
     /// This client, for `service` of the same registry (JSON API; a seed endpoint
-    /// has one service and is kept as it is).
-    pub(crate) fn for_service(&self, service: &str) -> RegistryClient<T> {
+    /// has one service and is kept as it is). It shares the token, the timeout
+    /// and what was learnt about the frontends: a page or a tool that talks about
+    /// many services keeps one client and derives the others from it.
+    pub fn for_service(&self, service: &str) -> RegistryClient<T> {
         let mut client = self.clone();
         client.endpoint = self.endpoint.for_service(service);
         client

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -151,4 +151,26 @@ export function pageErrors(page) {
     if (message.text().includes('panicked at')) errors.push(message.text());
   });
   return errors;
+}
+
+/**
+ * Starts a one-member etcd (ETCD_BIN, default `etcd`: Debian's etcd-server) on free
+ * loopback ports with a fresh data directory under OUT_DIR; resolves once it
+ * answers its health check, with `{ child, endpoint, dir }`. `stopAll` kills it;
+ * the caller removes `dir`.
+ */
+export async function startEtcd(name) {
+  const [client, peer] = [await freePort(), await freePort()];
+  const endpoint = `http://127.0.0.1:${client}`;
+  const peerUrl = `http://127.0.0.1:${peer}`;
+  const dir = path.join(OUT_DIR, `${name}-data`);
+  await rm(dir, { recursive: true, force: true });
+  const child = start(name, env.ETCD_BIN ?? 'etcd', [
+    '--name', name, '--data-dir', dir,
+    '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
+    '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
+    '--initial-cluster', `${name}=${peerUrl}`, '--initial-cluster-state', 'new',
+  ]);
+  await waitForHttp(`${endpoint}/health`, child);
+  return { child, endpoint, dir };
 }

@@ -4,8 +4,8 @@
 //! sends, if the registry wants one.
 //!
 //! The registry field takes a comma-separated list of base URLs (a registry run as
-//! several frontends); the page talks to the first for now, and keeps the whole
-//! list ([`registry_urls`], [`parse_registries`]) for a client that takes them all.
+//! several frontends over etcd, [`registry_urls`], [`parse_registries`]): the page
+//! talks to one and moves to another when it cannot be reached, as the client does.
 //!
 //! A registry on another origin works too, provided it answers CORS (rollcall's does;
 //! to send a token from another origin, the page's origin must be one of the
@@ -16,7 +16,8 @@
 //! the tab and never lands in a shared link or the history.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use rollcall_protocol::Token;
+use rollcall_client::RegistryEndpoint;
+use rollcall_protocol::{DEFAULT_SERVICE, Token};
 
 /// What a query value escapes: everything but RFC 3986's unreserved characters, so
 /// `127.0.0.1` stays readable in the address bar while `&`, `=`, `/`, `:` are escaped.
@@ -71,7 +72,10 @@ pub fn parse_registries(text: &str) -> Result<Vec<String>, String> {
     if urls.is_empty() {
         return Err("no registry URL given".to_owned());
     }
-    Ok(urls)
+    // The client's rules for a list of frontends (how many, no repeats) are the
+    // ones the page runs on.
+    let endpoint = RegistryEndpoint::json_many(urls, DEFAULT_SERVICE).map_err(|e| e.to_string())?;
+    Ok(endpoint.urls().to_vec())
 }
 
 /// The filter given as `?q=` (empty if none).
@@ -188,6 +192,16 @@ mod tests {
         assert!(parse_registries(" , ").is_err());
         let bad = parse_registries("http://a:1,b:2").expect_err("one bad URL");
         assert!(bad.contains("\"b:2\""), "{bad}");
+        // The client's rules: a frontend named twice is one, and a list is bounded.
+        assert_eq!(
+            parse_registries("http://a:1, http://a:1/"),
+            urls(&["http://a:1"])
+        );
+        let many: Vec<String> = (0..=rollcall_client::MAX_REGISTRY_URLS)
+            .map(|port| format!("http://a:{port}"))
+            .collect();
+        let refused = parse_registries(&many.join(",")).expect_err("too many");
+        assert!(refused.contains("more than"), "{refused}");
     }
 
     #[test]

@@ -76,9 +76,17 @@ pub const BUILD_PACKAGES: &[Package] = &[PROTOC, PROTOBUF_INCLUDES];
 pub const TESTS_PACKAGES: &[Package] = &[PROTOC, PROTOBUF_INCLUDES, ETCD];
 
 /// What `cargo xtask test`'s browser step needs from Debian: a build of the
-/// server, the browser and its driver, node and npm.
-pub const TEST_PACKAGES: &[Package] =
-    &[PROTOC, PROTOBUF_INCLUDES, CHROMIUM, CHROMEDRIVER, NODE, NPM];
+/// server, the browser and its driver, node and npm, and etcd (the dashboard over
+/// two frontends).
+pub const TEST_PACKAGES: &[Package] = &[
+    PROTOC,
+    PROTOBUF_INCLUDES,
+    ETCD,
+    CHROMIUM,
+    CHROMEDRIVER,
+    NODE,
+    NPM,
+];
 
 /// Makes sure rustup has `components` and the wasm target, and Debian has
 /// `packages`, installing what is missing.
@@ -91,6 +99,11 @@ pub fn ensure(components: &[&str], packages: &[Package]) -> Result<(), String> {
 /// the server; the wasm-bindgen CLI is installed by the dashboard build).
 pub fn for_run() -> Result<(), String> {
     ensure(&[], BUILD_PACKAGES)
+}
+
+/// Everything `cargo xtask run --etcd` needs: what `run` needs, and etcd.
+pub fn for_etcd() -> Result<(), String> {
+    ensure(&[], TESTS_PACKAGES)
 }
 
 /// Everything `cargo xtask bench` needs: protoc for the build, etcd for the etcd
@@ -227,5 +240,9 @@ mod tests {
             assert!(packages.contains(&PROTOC) && packages.contains(&PROTOBUF_INCLUDES));
         }
         assert!(TESTS_PACKAGES.contains(&ETCD));
+        assert!(
+            TEST_PACKAGES.contains(&ETCD),
+            "the dashboard over two frontends"
+        );
     }
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use futures_util::future::{AbortHandle, Abortable};
 use rollcall_client::rt;
 use rollcall_client::transport::FetchTransport;
-use rollcall_client::{DiscoveryOptions, RegistryDiscovery, RpcClient};
+use rollcall_client::{DiscoveryOptions, RegistryClient, RegistryDiscovery, RpcClient};
 use rollcall_protocol::Token;
 use wasm_bindgen::prelude::*;
 
@@ -52,19 +52,6 @@ pub fn start() -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
     let page = Page::current()?;
     let (search, origin) = page.location()?;
-    let mut status = Status::new(String::new());
-    let registries = match config::registry_urls(&search, &origin) {
-        Ok(registries) => {
-            page.set_value("registry-url", &registries.join(", "));
-            status.registry.clone_from(&registries[0]);
-            registries
-        }
-        Err(e) => {
-            status.failed(e);
-            Vec::new()
-        }
-    };
-    let in_url = config::registry_urls(&search, "null").ok();
     // The tab's token, if one was given earlier in this tab.
     let kept = page.session_get(config::TOKEN_STORAGE_KEY);
     let token = kept
@@ -73,6 +60,23 @@ pub fn start() -> Result<(), JsValue> {
     if let Some(token) = &token {
         page.set_value("registry-token", token.expose());
     }
+    let transport = FetchTransport::new();
+    let mut status = Status::new(String::new());
+    let chosen = config::registry_urls(&search, &origin).and_then(|registries| {
+        page.set_value("registry-url", &registries.join(", "));
+        sync::registry_client(&registries, token.as_ref(), &transport).map_err(|e| e.to_string())
+    });
+    let registry = match chosen {
+        Ok(client) => {
+            status.registry = client.frontend().to_owned();
+            Some(client)
+        }
+        Err(e) => {
+            status.failed(e);
+            None
+        }
+    };
+    let in_url = config::registry_urls(&search, "null").ok();
     let filter_text = config::filter_param(&search);
     page.set_value("filter", &filter_text);
     let group_key = match page.value("group-key") {
@@ -89,9 +93,8 @@ pub fn start() -> Result<(), JsValue> {
     let list = ServiceList::new(&page)?;
     let app = Rc::new(App {
         page,
-        transport: FetchTransport::new(),
-        token: RefCell::new(token),
-        registries: RefCell::new(registries),
+        transport,
+        registry: RefCell::new(registry),
         registries_in_url: RefCell::new(in_url),
         status: RefCell::new(status),
         fleet: RefCell::new(Fleet::default()),
@@ -118,11 +121,11 @@ pub fn start() -> Result<(), JsValue> {
 struct App {
     page: Page,
     transport: FetchTransport,
-    /// Sent to the registry (never to the RPC servers), if set.
-    token: RefCell<Option<Token>>,
-    /// The registries of the address or the field. The page talks to the first;
-    /// the list is kept whole for a client that takes several frontends.
-    registries: RefCell<Vec<String>>,
+    /// A client of the registry in use, for its default service: every frontend
+    /// the address or the field names (requests go to one and move on when it
+    /// cannot be reached), and the token, sent to the registry only (never to the
+    /// RPC servers). `None` when no usable URL was given.
+    registry: RefCell<Option<RegistryClient<FetchTransport>>>,
     /// The registries as the address bar names them (`None`: the page's origin).
     registries_in_url: RefCell<Option<Vec<String>>>,
     status: RefCell<Status>,
@@ -148,21 +151,12 @@ struct App {
 }
 
 impl App {
-    /// The registry in use: the first of the list.
-    fn registry(&self) -> String {
-        self.registries
-            .borrow()
-            .first()
-            .cloned()
-            .unwrap_or_default()
-    }
-
     /// Starts watching the registry in use, stopping any earlier watch.
     fn start_watch(self: &Rc<Self>) {
         if let Some(old) = self.watch.borrow_mut().take() {
             old.abort();
         }
-        if self.registry().is_empty() {
+        if self.registry.borrow().is_none() {
             return; // no usable registry URL: the status line says why
         }
         let (handle, registration) = AbortHandle::new_pair();
@@ -188,15 +182,19 @@ impl App {
         })
     }
 
-    /// Switches to the registries typed in `#registry-url` (comma-separated; the
-    /// first is used), with the token typed in `#registry-token` (kept for this
-    /// tab only).
+    /// Switches to the registries typed in `#registry-url` (one, or the frontends
+    /// of one registry, comma-separated), with the token typed in
+    /// `#registry-token` (kept for this tab only).
     fn change_registry(self: &Rc<Self>) {
         let typed = self.page.value("registry-url").unwrap_or_default();
         let typed_token = self.page.value("registry-token").unwrap_or_default();
-        let chosen = config::parse_registries(&typed)
-            .and_then(|registries| Ok((registries, config::token_from_field(&typed_token)?)));
-        let (registries, token) = match chosen {
+        let chosen = config::parse_registries(&typed).and_then(|registries| {
+            let token = config::token_from_field(&typed_token)?;
+            let client = sync::registry_client(&registries, token.as_ref(), &self.transport)
+                .map_err(|e| e.to_string())?;
+            Ok((registries, token, client))
+        });
+        let (registries, token, client) = match chosen {
             Ok(chosen) => chosen,
             Err(e) => {
                 self.page
@@ -208,10 +206,9 @@ impl App {
         self.page.set_value("registry-url", &registries.join(", "));
         self.page
             .session_set(config::TOKEN_STORAGE_KEY, token.as_ref().map(Token::expose));
-        *self.token.borrow_mut() = token;
-        *self.status.borrow_mut() = Status::new(registries[0].clone());
-        *self.registries_in_url.borrow_mut() = Some(registries.clone());
-        *self.registries.borrow_mut() = registries;
+        *self.status.borrow_mut() = Status::new(client.frontend().to_owned());
+        *self.registry.borrow_mut() = Some(client);
+        *self.registries_in_url.borrow_mut() = Some(registries);
         self.update_address();
         self.generation.set(self.generation.get() + 1);
         self.discoveries.borrow_mut().clear();
@@ -245,15 +242,20 @@ impl App {
         });
         let seq = self.call_seq.get() + 1;
         self.call_seq.set(seq);
-        let request = match request {
-            Ok(request) => request,
+        let chosen = request.and_then(|request| {
+            let discovery = self
+                .discovery(&request.service)
+                .map_err(|e| e.to_string())?;
+            Ok((request, discovery))
+        });
+        let (request, discovery) = match chosen {
+            Ok(chosen) => chosen,
             Err(error) => return self.show_call(&CallView::Failed { error }),
         };
         self.show_call(&CallView::Running {
             kind,
             method: request.method.clone(),
         });
-        let discovery = self.discovery(&request.service);
         let rpc = RpcClient::new(self.transport.clone());
         let app = Rc::clone(self);
         rt::spawn(async move {
@@ -283,17 +285,22 @@ impl App {
     }
 
     /// The discovery of `service` on the registry in use, made on first use.
-    fn discovery(&self, service: &str) -> Rc<RegistryDiscovery<FetchTransport>> {
-        let mut discoveries = self.discoveries.borrow_mut();
-        let discovery = discoveries.entry(service.to_owned()).or_insert_with(|| {
-            let client = self.client(service);
-            let options = DiscoveryOptions {
-                refresh: CALL_DISCOVERY_REFRESH,
-                ..DiscoveryOptions::default()
-            };
-            Rc::new(RegistryDiscovery::new(client, options))
-        });
-        Rc::clone(discovery)
+    fn discovery(
+        &self,
+        service: &str,
+    ) -> Result<Rc<RegistryDiscovery<FetchTransport>>, rollcall_client::Error> {
+        if let Some(discovery) = self.discoveries.borrow().get(service) {
+            return Ok(Rc::clone(discovery));
+        }
+        let options = DiscoveryOptions {
+            refresh: CALL_DISCOVERY_REFRESH,
+            ..DiscoveryOptions::default()
+        };
+        let discovery = Rc::new(RegistryDiscovery::new(self.client(service)?, options));
+        self.discoveries
+            .borrow_mut()
+            .insert(service.to_owned(), Rc::clone(&discovery));
+        Ok(discovery)
     }
 
     fn show_call(&self, view: &CallView) {

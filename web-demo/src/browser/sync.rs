@@ -20,6 +20,7 @@ use super::App;
 use super::dom::{time_of_day, wall_ms};
 use crate::fleet::Fetch;
 use crate::jobs::Job;
+use crate::status::Status;
 
 impl App {
     /// Follows the index of the current registry until the registry changes.
@@ -30,8 +31,10 @@ impl App {
     pub(super) async fn watch_index(self: Rc<Self>, generation: u64) {
         let mut failures: u32 = 0;
         loop {
-            let client = self.client(DEFAULT_SERVICE);
-            let mut stream = match client.watch_services() {
+            let mut stream = match self
+                .client(DEFAULT_SERVICE)
+                .and_then(|c| c.watch_services())
+            {
                 Ok(stream) => stream,
                 Err(e) => return self.failed(e.to_string()),
             };
@@ -95,9 +98,10 @@ impl App {
     /// The registry answered: the page is live, and what failed meanwhile runs again.
     fn heard(self: &Rc<Self>, warming: bool) {
         let now = wall_ms();
-        self.status
-            .borrow_mut()
-            .heard(now, time_of_day(now), warming);
+        let mut status = self.status.borrow_mut();
+        status.heard(now, time_of_day(now), warming);
+        self.note_frontend(&mut status);
+        drop(status);
         self.jobs.borrow_mut().unpark();
         self.dirty.borrow_mut().status = true;
         self.schedule();
@@ -106,9 +110,20 @@ impl App {
 
     /// A request failed: the page says so at once and keeps what it shows.
     pub(super) fn failed(self: &Rc<Self>, error: String) {
-        self.status.borrow_mut().failed(error);
+        let mut status = self.status.borrow_mut();
+        status.failed(error);
+        self.note_frontend(&mut status);
+        drop(status);
         self.dirty.borrow_mut().status = true;
         self.schedule();
+    }
+
+    /// The status line names the frontend the page talks to now (with several,
+    /// the one that answered last).
+    fn note_frontend(&self, status: &mut Status) {
+        if let Some(client) = self.registry.borrow().as_ref() {
+            client.frontend().clone_into(&mut status.registry);
+        }
     }
 
     /// Starts queued jobs while fewer than the limit run.
@@ -149,7 +164,7 @@ impl App {
         match job {
             Job::Instances(name) => self.catch_up(name).await,
             Job::Leases(name) => {
-                let leases = self.client(name).leases().await?;
+                let leases = self.client(name)?.leases().await?;
                 self.fleet.borrow_mut().apply_leases(&leases, wall_ms());
                 self.dirty
                     .borrow_mut()
@@ -165,7 +180,7 @@ impl App {
     /// Brings `name` up to date: its changes since what is held, or its list.
     async fn catch_up(self: &Rc<Self>, name: &str) -> Result<(), Error> {
         let fetch = self.fleet.borrow().next_fetch(name);
-        let client = self.client(name);
+        let client = self.client(name)?;
         let changes = match fetch {
             None => return Ok(()),
             Some(Fetch::ChangesSince(held)) => match client.changes_since(held).await? {
@@ -205,14 +220,14 @@ impl App {
         Ok(())
     }
 
-    /// A client of the JSON API for `service` of the registry in use.
-    pub(super) fn client(&self, service: &str) -> RegistryClient<FetchTransport> {
-        client(
-            self.registry().as_str(),
-            service,
-            self.token.borrow().as_ref(),
-            &self.transport,
-        )
+    /// A client of the JSON API for `service` of the registry in use. It shares
+    /// what the page learnt about the frontends: after one is found down, every
+    /// request starts at another. An error when no usable registry URL was given.
+    pub(super) fn client(&self, service: &str) -> Result<RegistryClient<FetchTransport>, Error> {
+        match self.registry.borrow().as_ref() {
+            Some(client) => Ok(client.for_service(service)),
+            None => Err(Error::InvalidUrl("no registry URL given".to_owned())),
+        }
     }
 }
 
@@ -223,16 +238,17 @@ fn backoff(retry_in: Duration, failures: u32) -> Duration {
     doubled.min(DEFAULT_WATCH_BACKOFF_MAX)
 }
 
-/// A client of the JSON API for `service`, sending `token` if there is one.
-pub fn client(
-    registry: &str,
-    service: &str,
+/// A client of the JSON API of the registry at `registries` (its frontends), for
+/// the default service, sending `token` if there is one.
+pub fn registry_client(
+    registries: &[String],
     token: Option<&Token>,
     transport: &FetchTransport,
-) -> RegistryClient<FetchTransport> {
-    let client = RegistryClient::new(transport.clone(), RegistryEndpoint::json(registry, service));
-    match token {
+) -> Result<RegistryClient<FetchTransport>, Error> {
+    let endpoint = RegistryEndpoint::json_many(registries, DEFAULT_SERVICE)?;
+    let client = RegistryClient::new(transport.clone(), endpoint);
+    Ok(match token {
         Some(token) => client.with_token(token.clone()),
         None => client,
-    }
+    })
 }
