@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `cargo xtask run [--demo] [ARGS..]`: build the dashboard and start the registry
-//!   on `127.0.0.1:9999` serving it at `/`; `--demo` adds two demo `Foo` servers;
-//!   `ARGS` go to `rollcall serve` (a `--listen` of your own replaces the default).
+//! - `cargo xtask run [--etcd] [--demo] [ARGS..]`: build the dashboard and start the
+//!   registry on `127.0.0.1:9999` serving it at `/`; `--demo` adds two demo `Foo`
+//!   servers; `--etcd` starts a throwaway etcd and three frontends over it
+//!   (`127.0.0.1:9999`, `:10000`, `:10001`); `ARGS` go to `rollcall serve` (a
+//!   `--listen` of your own replaces the default, without `--etcd`).
 //! - `cargo xtask test [--fail-fast]`: the checks CI runs: format, lints, tests,
 //!   the turmoil simulations, the browser tests.
 //! - `cargo xtask bench [ARGS..]`: the load benchmark in release mode
@@ -14,6 +16,7 @@
 
 mod bench;
 mod cmd;
+mod frontends;
 mod processes;
 mod run;
 mod setup;
@@ -26,9 +29,11 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args..]
 
 commands:
-  run   [--demo] [ARGS..]  build the dashboard, start `rollcall serve --listen
+  run   [--etcd] [--demo] [ARGS..]
+                         build the dashboard, start `rollcall serve --listen
                          127.0.0.1:9999 ARGS..` serving it at /; --demo adds two
-                         Foo servers that heartbeat to it
+                         Foo servers that heartbeat to it; --etcd starts a local
+                         etcd and three frontends over it (:9999, :10000, :10001)
   test  [--fail-fast] [--only STEP]
                          fmt --check, clippy -D warnings, tests, simulations,
                          browser tests

@@ -1,5 +1,6 @@
-//! The servers a browser test runs against: started here, waited for, and killed
-//! when the [`Processes`] that started them is dropped, whatever happened meanwhile.
+//! The processes a browser test or `cargo xtask run` starts: started here, waited
+//! for, and killed when the [`Processes`] that started them is dropped, whatever
+//! happened meanwhile.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -35,13 +36,14 @@ pub struct Processes {
 }
 
 impl Processes {
-    /// Starts `command` with its stdout and stderr in the file `log`.
-    pub fn start_logged(&mut self, mut command: Command, log: &Path) -> Result<(), String> {
+    /// Starts `command` with its stdout and stderr in the file `log`; returns its
+    /// process id.
+    pub fn start_logged(&mut self, mut command: Command, log: &Path) -> Result<u32, String> {
         let file =
             File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let err = file.try_clone().map_err(|e| e.to_string())?;
         command.stdin(Stdio::null()).stdout(file).stderr(err);
-        self.spawn(command).map(drop)
+        self.spawn(command).map(|child| child.id())
     }
 
     /// Starts `command` and returns the rest of the first `count` lines of its stdout
@@ -99,6 +101,26 @@ impl Processes {
             thread::sleep(POLL);
         }
         Err(format!("nothing listens on {addr} after {READY_TIMEOUT:?}"))
+    }
+
+    /// Blocks until every child has exited, saying so as each one does (the rest
+    /// go on: a run where one is stopped by hand keeps the others).
+    pub fn wait_all(&mut self) {
+        let mut running: Vec<bool> = vec![true; self.children.len()];
+        while running.iter().any(|r| *r) {
+            for ((name, child), running) in self.children.iter_mut().zip(&mut running) {
+                if !*running {
+                    continue;
+                }
+                match child.try_wait() {
+                    Ok(Some(status)) => eprintln!("{name} exited: {status}"),
+                    Ok(None) => continue,
+                    Err(e) => eprintln!("cannot wait for {name}: {e}"),
+                }
+                *running = false;
+            }
+            thread::sleep(POLL);
+        }
     }
 
     fn spawn(&mut self, mut command: Command) -> Result<&mut Child, String> {

@@ -1,9 +1,11 @@
-//! `cargo xtask run [--demo] [ARGS..]`: the registry on the seed's port with the
-//! dashboard at `/`, for trying it by hand; `--demo` adds two `Foo` servers that
-//! heartbeat to it, so the dashboard has something to show and call.
+//! `cargo xtask run [--etcd] [--demo] [ARGS..]`: the registry on the seed's port
+//! with the dashboard at `/`, for trying it by hand; `--demo` adds two `Foo` servers
+//! that heartbeat to it, so the dashboard has something to show and call; `--etcd`
+//! runs three frontends over a throwaway etcd instead ([`frontends`]).
 
 use std::process::Command;
 
+use crate::frontends::Frontends;
 use crate::processes::Processes;
 use crate::{cmd, setup, web};
 
@@ -12,11 +14,20 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:9999";
 
 /// Builds the dashboard and the registry, then runs `rollcall serve --listen
 /// 127.0.0.1:9999 --dashboard-dir web-demo/dist ARGS..` until it exits (Ctrl-C
-/// stops everything). With `--demo`, also runs the `demo_servers` example.
+/// stops everything). With `--demo`, also runs the `demo_servers` example; with
+/// `--etcd`, see [`Frontends`].
 pub fn run(args: &[String]) -> Result<(), String> {
     let demo = args.iter().any(|arg| arg == "--demo");
-    let args: Vec<&String> = args.iter().filter(|arg| *arg != "--demo").collect();
-    setup::for_run()?;
+    let etcd = args.iter().any(|arg| arg == "--etcd");
+    let args: Vec<&String> = args
+        .iter()
+        .filter(|arg| !matches!(arg.as_str(), "--demo" | "--etcd"))
+        .collect();
+    if etcd {
+        setup::for_etcd()?;
+    } else {
+        setup::for_run()?;
+    }
     let root = cmd::workspace_root();
     let dist = web::build_dashboard(&root)?;
 
@@ -26,6 +37,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     cmd::run(&mut build)?;
     let debug = web::target_dir(&root).join("debug");
+    if etcd {
+        return Frontends {
+            debug: &debug,
+            dist: &dist,
+            work: &web::target_dir(&root).join("run-etcd"),
+            args: &args,
+            demo,
+        }
+        .run();
+    }
 
     let listen = listen_addr(&args).unwrap_or(DEFAULT_LISTEN).to_owned();
     let mut serve = Command::new(debug.join("rollcall"));
