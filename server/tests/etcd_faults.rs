@@ -10,91 +10,14 @@
 
 pub mod common;
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::etcd::Etcd;
-use common::{Reply, eventually, request};
+use common::frontend::{Frontend, PATIENCE, addrs, heartbeat};
+use common::{eventually, request};
 use rollcall_protocol::{ChangeBatch, ChangeKind, InstanceList};
-
-const ROLLCALL: &str = env!("CARGO_BIN_EXE_rollcall");
-
-/// Generous: a loaded two-core machine.
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// A `rollcall serve --store etcd` process, killed (`SIGKILL`) when dropped.
-struct Frontend {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Frontend {
-    fn start(prefix: &str) -> Frontend {
-        let mut child = Command::new(ROLLCALL)
-            .args(["serve", "--listen", "127.0.0.1:0", "--store", "etcd"])
-            .args(["--etcd-endpoints", &Etcd::shared().endpoint])
-            .args(["--etcd-prefix", prefix])
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start rollcall");
-        let stdout = child.stdout.take().expect("stdout");
-        let (found, listening) = mpsc::channel();
-        // Drains the log for the process's whole life, so it never blocks on it.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(after) = line.split("listening on ").nth(1) {
-                    let addr = after.split_whitespace().next().unwrap_or_default();
-                    let _ = found.send(addr.to_owned());
-                }
-            }
-        });
-        let addr = listening
-            .recv_timeout(PATIENCE)
-            .expect("the frontend listens")
-            .parse()
-            .expect("a socket address");
-        Frontend { child, addr }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    async fn get(&self, path: &str) -> Result<Reply, String> {
-        request(self.addr, "GET", path, &[], b"").await
-    }
-
-    async fn register(&self, service: &str, addr: &str, ttl_ms: u64) -> Result<Reply, String> {
-        let body = format!(r#"{{"addr":"{addr}","ttl_ms":{ttl_ms}}}"#);
-        let path = format!("/v1/services/{service}/instances");
-        let json = [("Content-Type", "application/json")];
-        request(self.addr, "POST", &path, &json, body.as_bytes()).await
-    }
-
-    async fn list(&self, service: &str) -> InstanceList {
-        let reply = self
-            .get(&format!("/v1/services/{service}"))
-            .await
-            .expect("a list");
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        reply.json()
-    }
-}
-
-impl Drop for Frontend {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// Undoes a freeze of etcd even if the test fails while it is frozen.
 struct Thaw(&'static Etcd);
@@ -105,49 +28,12 @@ impl Drop for Thaw {
     }
 }
 
-fn addrs(list: &InstanceList) -> Vec<String> {
-    list.instances.iter().map(|i| i.addr.clone()).collect()
-}
-
-/// An instance that beats every `period` through the first frontend that answers,
-/// starting with `first`: what a client with several registry URLs does.
-fn heartbeat(
-    frontends: Vec<SocketAddr>,
-    first: usize,
-    addr: String,
-    period: Duration,
-    stop: Arc<AtomicBool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut at = first;
-        let body = format!(r#"{{"addr":"{addr}","ttl_ms":5000}}"#);
-        let json = [("Content-Type", "application/json")];
-        while !stop.load(Ordering::Relaxed) {
-            for _ in 0..frontends.len() {
-                let beat = request(
-                    frontends[at],
-                    "POST",
-                    "/v1/services/fleet/instances",
-                    &json,
-                    body.as_bytes(),
-                )
-                .await;
-                match beat {
-                    Ok(reply) if reply.status < 500 => break,
-                    _ => at = (at + 1) % frontends.len(),
-                }
-            }
-            tokio::time::sleep(period).await;
-        }
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frontend_killed_mid_traffic_loses_no_instance() {
     let _turn = Etcd::shared().exclusive().await;
     let prefix = Etcd::prefix("killed");
-    let mut a = Frontend::start(&prefix);
-    let b = Frontend::start(&prefix);
+    let mut a = Frontend::start(&Etcd::shared().endpoint, &prefix);
+    let b = Frontend::start(&Etcd::shared().endpoint, &prefix);
     let fleet: Vec<String> = (0..20).map(|n| format!("10.0.0.{n}:80")).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let beats: Vec<_> = fleet
@@ -192,7 +78,7 @@ async fn a_frozen_etcd_makes_reads_stale_and_writes_503_and_loses_nothing() {
     let etcd = Etcd::shared();
     let _turn = etcd.exclusive().await;
     let prefix = Etcd::prefix("frozen");
-    let frontend = Frontend::start(&prefix);
+    let frontend = Frontend::start(&Etcd::shared().endpoint, &prefix);
     for n in 0..5 {
         let reply = frontend
             .register("s", &format!("h:{n}"), 30_000)
@@ -251,8 +137,8 @@ async fn a_restarted_etcd_loses_no_instance_and_watches_resume() {
     let etcd = Etcd::shared();
     let _turn = etcd.exclusive().await;
     let prefix = Etcd::prefix("restarted");
-    let a = Frontend::start(&prefix);
-    let b = Frontend::start(&prefix);
+    let a = Frontend::start(&Etcd::shared().endpoint, &prefix);
+    let b = Frontend::start(&Etcd::shared().endpoint, &prefix);
     for n in 0..5 {
         let reply = a
             .register("s", &format!("h:{n}"), 30_000)

@@ -1,6 +1,6 @@
 //! What a frontend asked of etcd, for `/metrics`: how heartbeats were answered
 //! (keep-alives sent, or renewals within the coalescing window answered without
-//! one), writes, listings after a compaction, barriers.
+//! one), writes, listings after a compaction, barriers, members taken out of use.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,6 +14,7 @@ pub(super) struct Counters {
     pub(super) writes: AtomicU64,
     pub(super) relists: AtomicU64,
     pub(super) barriers: AtomicU64,
+    pub(super) members_excluded: AtomicU64,
 }
 
 impl Counters {
@@ -48,6 +49,11 @@ impl Counters {
                 name: "rollcall_etcd_barriers",
                 help: "Barrier writes made so a blocking query could wait for this frontend to catch up.",
                 value: read(&self.barriers),
+            },
+            StoreCounter {
+                name: "rollcall_etcd_member_exclusions",
+                help: "Times an etcd member that did not answer its probe was taken out of the members requests go to.",
+                value: read(&self.members_excluded),
             },
         ]
     }

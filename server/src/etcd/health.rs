@@ -1,12 +1,12 @@
 //! Whether the frontend can vouch for its mirror: etcd answers (a probe every
-//! [`PROBE_EVERY`], and every failed operation) and the watch runs. While either
+//! [`PROBE_EVERY`], sooner after a failure, and every failed operation) and the watch runs. While either
 //! is not so, the mirror's answers are marked stale, and writes fail at once
 //! rather than each wait out a timeout.
 //!
 //! Also here: barriers, which let a blocking query behind the mirror catch up.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use etcd_client::{GetOptions, PutOptions};
@@ -23,6 +23,10 @@ use crate::registry::Mirror;
 /// quorum): an outage is seen within this plus the operation timeout.
 pub(super) const PROBE_EVERY: Duration = Duration::from_secs(1);
 
+/// How soon a failed probe is tried again: writes are refused until one succeeds,
+/// and a failure may have been one request sent to a member that just died.
+const PROBE_RETRY: Duration = Duration::from_millis(200);
+
 /// Pause after a barrier that could not be written.
 const BARRIER_RETRY: Duration = Duration::from_millis(100);
 
@@ -31,6 +35,8 @@ const BARRIER_RETRY: Duration = Duration::from_millis(100);
 pub(super) struct Health {
     /// etcd answered the last probe or operation.
     reachable: AtomicBool,
+    /// When etcd last answered a probe or an operation.
+    answered_at: Mutex<Option<Instant>>,
     /// The prefix watch is established (and was not lost since).
     watching: watch::Sender<bool>,
 }
@@ -39,6 +45,7 @@ impl Default for Health {
     fn default() -> Health {
         Health {
             reachable: AtomicBool::new(true),
+            answered_at: Mutex::new(None),
             watching: watch::Sender::new(false),
         }
     }
@@ -57,22 +64,49 @@ impl Health {
     }
 
     /// Notes the outcome of an etcd operation: a failure to reach etcd marks the
-    /// mirror stale until a probe succeeds.
+    /// mirror stale until a probe succeeds. An operation that timed out after
+    /// etcd answered something else begun later (it was caught in a leader
+    /// change, or sent to a member since found dead) says nothing about now.
     pub(super) fn saw<T>(&self, mirror: &Mirror, outcome: &Result<T, EtcdError>) {
-        if let Err(error) = outcome
-            && unreachable(error)
-        {
-            self.set_reachable(mirror, false);
+        match outcome {
+            Ok(_) => self.answered(),
+            Err(EtcdError::Timeout(waited)) if self.answered_within(*waited) => {}
+            Err(error) if unreachable(error) => self.set_reachable(mirror, Err(error)),
+            Err(_) => {}
         }
     }
 
-    fn set_reachable(&self, mirror: &Mirror, reachable: bool) {
+    fn answered(&self) {
+        let mut at = self
+            .answered_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *at = Some(Instant::now());
+    }
+
+    /// Whether etcd answered something within the last `span`.
+    fn answered_within(&self, span: Duration) -> bool {
+        let at = *self
+            .answered_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        at.is_some_and(|at| at.elapsed() < span)
+    }
+
+    /// Records whether etcd answered (`Ok`) or why not, logging each change.
+    fn set_reachable(&self, mirror: &Mirror, outcome: Result<(), &EtcdError>) {
+        let reachable = outcome.is_ok();
+        if reachable {
+            self.answered();
+        }
         let was = self.reachable.swap(reachable, Ordering::AcqRel);
         if was != reachable {
-            if reachable {
-                info!("etcd answers again");
-            } else {
-                warn!("etcd does not answer: serving the cache marked stale, refusing writes");
+            match outcome {
+                Ok(()) => info!("etcd answers again"),
+                Err(error) => warn!(
+                    %error,
+                    "etcd does not answer: serving the cache marked stale, refusing writes"
+                ),
             }
         }
         self.refresh(mirror);
@@ -118,14 +152,22 @@ fn unreachable(error: &EtcdError) -> bool {
     }
 }
 
-/// Probes etcd every [`PROBE_EVERY`] for as long as the store lives.
+/// Probes etcd every [`PROBE_EVERY`] (every [`PROBE_RETRY`] while it fails) for as
+/// long as the store lives.
 pub(super) async fn probe(inner: Arc<Inner>) {
     let mut kv = inner.client.kv_client();
     loop {
         let options = GetOptions::new().with_count_only();
         let probed = bounded(inner.timeout, kv.get(inner.keys.barrier(), Some(options))).await;
-        inner.health.set_reachable(&inner.mirror, probed.is_ok());
-        tokio::time::sleep(PROBE_EVERY).await;
+        inner
+            .health
+            .set_reachable(&inner.mirror, probed.as_ref().map(drop));
+        let pause = if probed.is_ok() {
+            PROBE_EVERY
+        } else {
+            PROBE_RETRY
+        };
+        tokio::time::sleep(pause).await;
     }
 }
 

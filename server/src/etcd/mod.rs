@@ -24,7 +24,10 @@
 //! - the leases view asks etcd each lease's time to live (`leases`);
 //! - while etcd cannot be reached, reads are served from the mirror marked stale,
 //!   writes and heartbeats answer `503` with `Retry-After`, `/readyz` `503`
-//!   (`health`). Every etcd call has a timeout.
+//!   (`health`). Every etcd call has a timeout;
+//! - with several endpoints, a member that does not answer its own probe while
+//!   another does gets no requests until it answers (`members`), so one member
+//!   down out of three costs nothing while the others hold a quorum.
 
 mod book;
 mod counters;
@@ -33,6 +36,7 @@ mod health;
 mod keepalive;
 mod keys;
 mod leases;
+mod members;
 mod watcher;
 mod writes;
 
@@ -178,8 +182,11 @@ impl EtcdStore {
             .with_keep_alive(CONNECTION_PING, timeout)
             .with_keep_alive_while_idle(true)
             .with_require_leader(true);
-        let client =
-            error::bounded(timeout, Client::connect(&config.endpoints, Some(options))).await?;
+        let client = error::bounded(
+            timeout,
+            Client::connect(&config.endpoints, Some(options.clone())),
+        )
+        .await?;
         let started = Instant::now();
         let listing = loop {
             match watcher::list(&client, &keys, timeout).await {
@@ -211,11 +218,13 @@ impl EtcdStore {
             timeout,
         });
         watcher::load(&inner, listing);
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(watcher::run(Arc::clone(&inner), from)).abort_handle(),
             tokio::spawn(health::probe(Arc::clone(&inner))).abort_handle(),
             tokio::spawn(health::barriers(Arc::clone(&inner))).abort_handle(),
         ];
+        let members = members::follow(&inner, &config.endpoints, &options);
+        tasks.extend(members.map(|task| task.abort_handle()));
         let store = EtcdStore {
             inner,
             _tasks: Arc::new(Tasks(tasks)),

@@ -178,3 +178,116 @@ fn health(port: u16) -> bool {
     let _ = stream.read_to_string(&mut answer);
     answer.contains(r#""health":"true""#)
 }
+
+/// Three etcd members on loopback, for a leader change: killed and removed when
+/// dropped (a test that uses one has it to itself).
+#[derive(Debug)]
+pub struct EtcdCluster {
+    /// The members' client URLs, `http://127.0.0.1:<port>`.
+    pub endpoints: Vec<String>,
+    members: Vec<Child>,
+    dir: PathBuf,
+}
+
+impl EtcdCluster {
+    /// Starts three members and waits until each answers healthy.
+    pub fn start(name: &str) -> EtcdCluster {
+        let dir = std::env::temp_dir().join(format!("rollcall-etcd-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
+        let initial = ports
+            .iter()
+            .enumerate()
+            .map(|(n, (_, peer))| format!("m{n}=http://127.0.0.1:{peer}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut members = Vec::new();
+        for (n, (client, peer)) in ports.iter().enumerate() {
+            let client_url = format!("http://127.0.0.1:{client}");
+            let peer_url = format!("http://127.0.0.1:{peer}");
+            let child = Command::new("etcd")
+                .args(["--name", &format!("m{n}"), "--data-dir"])
+                .arg(dir.join(format!("m{n}")))
+                .args(["--listen-client-urls", &client_url])
+                .args(["--advertise-client-urls", &client_url])
+                .args(["--listen-peer-urls", &peer_url])
+                .args(["--initial-advertise-peer-urls", &peer_url])
+                .args(["--initial-cluster", &initial])
+                .args(["--initial-cluster-state", "new"])
+                .args(["--logger", "zap", "--log-level", "error"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start etcd (Debian's etcd-server; cargo xtask test installs it)");
+            members.push(child);
+        }
+        let cluster = EtcdCluster {
+            endpoints: ports
+                .iter()
+                .map(|(client, _)| format!("http://127.0.0.1:{client}"))
+                .collect(),
+            members,
+            dir,
+        };
+        let started = Instant::now();
+        for (client, _) in &ports {
+            while !health(*client) {
+                assert!(
+                    started.elapsed() < START_PATIENCE,
+                    "etcd member on port {client} did not become healthy"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        cluster
+    }
+
+    /// The index of the member that leads now, as the members that answer say.
+    pub fn leader(&self) -> Option<usize> {
+        let statuses: Vec<Option<(u64, u64)>> =
+            self.endpoints.iter().map(|url| status(url)).collect();
+        let leader = statuses
+            .iter()
+            .flatten()
+            .map(|(_, leader)| *leader)
+            .next()?;
+        statuses
+            .iter()
+            .position(|s| s.is_some_and(|(member, _)| member == leader))
+    }
+
+    /// Kills member `n` (`SIGKILL`): the rest elect a leader if it led.
+    pub fn kill(&mut self, n: usize) {
+        let _ = self.members[n].kill();
+        let _ = self.members[n].wait();
+    }
+}
+
+impl Drop for EtcdCluster {
+    fn drop(&mut self) {
+        for member in &mut self.members {
+            let _ = member.kill();
+            let _ = member.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `(this member's id, the leader's id)` from etcd's JSON gateway
+/// (`POST /v3/maintenance/status`), or `None` if the member does not answer.
+fn status(url: &str) -> Option<(u64, u64)> {
+    let port: u16 = url.rsplit(':').next()?.parse().ok()?;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let request = "POST /v3/maintenance/status HTTP/1.1\r\nHost: etcd\r\n\
+                   Content-Type: application/json\r\nContent-Length: 2\r\n\
+                   Connection: close\r\n\r\n{}";
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let body = answer.split("\r\n\r\n").nth(1)?;
+    let json: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
+    let id = |v: &serde_json::Value| v.as_str()?.parse::<u64>().ok();
+    Some((id(&json["header"]["member_id"])?, id(&json["leader"])?))
+}

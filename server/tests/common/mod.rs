@@ -3,6 +3,7 @@
 //! HTTP/1.1 client so tests control every byte they send.
 
 pub mod etcd;
+pub mod frontend;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
