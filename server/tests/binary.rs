@@ -4,17 +4,17 @@
 //! one is logged and the old rules stay).
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+pub mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const ROLLCALL: &str = env!("CARGO_BIN_EXE_rollcall");
+use common::process::{PATIENCE, Running};
 
-/// Longest wait for the process to start, log, or exit.
-const PATIENCE: Duration = Duration::from_secs(20);
+const ROLLCALL: &str = env!("CARGO_BIN_EXE_rollcall");
 
 /// `--store etcd`, and an endpoint nothing listens on (never reached: these
 /// settings are refused first).
@@ -152,111 +152,20 @@ fn a_token_file_that_does_not_parse_stops_the_start() {
     );
 }
 
-/// A running `rollcall serve`, killed on drop; its log lines arrive on `lines`.
-struct Running {
-    child: Child,
-    addr: SocketAddr,
-    lines: Receiver<String>,
-}
-
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        let mut child = Command::new(ROLLCALL)
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start rollcall");
-        let stdout = child.stdout.take().expect("stdout");
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut running = Running {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            lines,
-        };
-        let line = running.wait_for("listening on ");
-        let after = line.split("listening on ").nth(1).expect("address");
-        let addr = after.split_whitespace().next().expect("address");
-        running.addr = addr.parse().expect("a socket address");
-        running
-    }
-
-    /// The next log line containing `text`.
-    fn wait_for(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(text) => return line,
-                Ok(_) => {}
-                Err(RecvTimeoutError::Timeout) => panic!("no log line with {text:?}"),
-                Err(RecvTimeoutError::Disconnected) => panic!("rollcall exited before {text:?}"),
-            }
-        }
-    }
-
-    fn hang_up(&self) {
-        let status = Command::new("kill")
-            .args(["-HUP", &self.child.id().to_string()])
-            .status()
-            .expect("kill -HUP");
-        assert!(status.success());
-    }
-
-    /// The status of a registration with `token`.
-    fn register(&self, token: &str) -> u16 {
-        let body = r#"{"addr":"a:1"}"#;
-        let request = format!(
-            "POST /v1/services/s/instances HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
-             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        let mut stream = TcpStream::connect(self.addr).expect("connect");
-        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-        stream.write_all(request.as_bytes()).expect("send");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read");
-        answer
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("no status in {answer:?}"))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn sighup_reloads_the_token_file_and_keeps_the_old_rules_if_it_is_bad() {
     let file = TokenFile::new("reload", &format!("{FIRST} write *\n"));
     let path = file.path.to_str().expect("path");
     let mut server = Running::start(&["--token-file", path]);
-    assert_eq!(server.register(FIRST), 201);
-    assert_eq!(server.register(SECOND), 401);
+    assert_eq!(register(&server, FIRST), 201);
+    assert_eq!(register(&server, SECOND), 401);
 
     file.write(&format!("# rotated\n{SECOND} write s\n"));
     server.hang_up();
     let line = server.wait_for("SIGHUP");
     assert!(line.contains("reloaded"), "{line}");
-    assert_eq!(server.register(SECOND), 200, "the new token writes");
-    assert_eq!(server.register(FIRST), 401, "the old token is gone");
+    assert_eq!(register(&server, SECOND), 200, "the new token writes");
+    assert_eq!(register(&server, FIRST), 401, "the old token is gone");
 
     file.write(&format!("{FIRST} write *\n{FIRST} wrte *\n"));
     server.hang_up();
@@ -266,6 +175,27 @@ fn sighup_reloads_the_token_file_and_keeps_the_old_rules_if_it_is_bad() {
         "{line}"
     );
     assert!(!line.contains(FIRST), "a token was logged: {line}");
-    assert_eq!(server.register(SECOND), 200, "the rules in force stay");
-    assert_eq!(server.register(FIRST), 401);
+    assert_eq!(register(&server, SECOND), 200, "the rules in force stay");
+    assert_eq!(register(&server, FIRST), 401);
+}
+
+/// The status of a registration with `token` at `server`.
+fn register(server: &Running, token: &str) -> u16 {
+    let body = r#"{"addr":"a:1"}"#;
+    let request = format!(
+        "POST /v1/services/s/instances HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(server.addr).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
 }

@@ -10,12 +10,10 @@
 
 pub mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::etcd::Etcd;
-use common::frontend::{Frontend, PATIENCE, addrs, heartbeat};
+use common::frontend::{Fleet, Frontend, PATIENCE, addrs};
 use common::{eventually, request};
 use rollcall_protocol::{ChangeBatch, ChangeKind, InstanceList};
 
@@ -34,24 +32,11 @@ async fn a_frontend_killed_mid_traffic_loses_no_instance() {
     let prefix = Etcd::prefix("killed");
     let mut a = Frontend::start(&Etcd::shared().endpoint, &prefix);
     let b = Frontend::start(&Etcd::shared().endpoint, &prefix);
-    let fleet: Vec<String> = (0..20).map(|n| format!("10.0.0.{n}:80")).collect();
-    let stop = Arc::new(AtomicBool::new(false));
-    let beats: Vec<_> = fleet
-        .iter()
-        .enumerate()
-        .map(|(n, addr)| {
-            let period = Duration::from_millis(500);
-            heartbeat(
-                vec![a.addr, b.addr],
-                n % 2,
-                addr.clone(),
-                period,
-                Arc::clone(&stop),
-            )
-        })
-        .collect();
-    let mut expected = fleet.clone();
-    expected.sort();
+    let fleet = Fleet::beat(
+        &[a.addr, b.addr],
+        (0..20).map(|n| format!("10.0.0.{n}:80")).collect(),
+    );
+    let expected = fleet.addrs.clone();
     eventually("b lists the whole fleet", PATIENCE, || async {
         addrs(&b.list("fleet").await) == expected
     })
@@ -67,10 +52,7 @@ async fn a_frontend_killed_mid_traffic_loses_no_instance() {
         assert!(!listed.stale);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop.store(true, Ordering::Relaxed);
-    for beat in beats {
-        beat.await.expect("heartbeat task");
-    }
+    fleet.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,13 +10,11 @@
 
 pub mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::etcd::EtcdCluster;
 use common::eventually;
-use common::frontend::{Frontend, PATIENCE, addrs, heartbeat};
+use common::frontend::{Fleet, Frontend, PATIENCE, addrs};
 use rollcall_protocol::{ChangeBatch, ChangeKind};
 
 /// The fleet's TTL is 5 s (see `heartbeat`); the test watches past twice that.
@@ -33,24 +31,11 @@ async fn a_leader_change_loses_no_instance_and_watches_resume() {
     endpoints.reverse();
     let b = Frontend::start(&endpoints.join(","), "/leader");
 
-    let fleet: Vec<String> = (0..10).map(|n| format!("10.1.0.{n}:80")).collect();
-    let stop = Arc::new(AtomicBool::new(false));
-    let beats: Vec<_> = fleet
-        .iter()
-        .enumerate()
-        .map(|(n, addr)| {
-            let period = Duration::from_millis(500);
-            heartbeat(
-                vec![a.addr, b.addr],
-                n % 2,
-                addr.clone(),
-                period,
-                Arc::clone(&stop),
-            )
-        })
-        .collect();
-    let mut expected = fleet.clone();
-    expected.sort();
+    let fleet = Fleet::beat(
+        &[a.addr, b.addr],
+        (0..10).map(|n| format!("10.1.0.{n}:80")).collect(),
+    );
+    let mut expected = fleet.addrs.clone();
     eventually("both frontends list the fleet", PATIENCE, || async {
         addrs(&a.list("fleet").await) == expected && addrs(&b.list("fleet").await) == expected
     })
@@ -144,10 +129,7 @@ async fn a_leader_change_loses_no_instance_and_watches_resume() {
             batch.events
         );
     }
-    stop.store(true, Ordering::Relaxed);
-    for beat in beats {
-        beat.await.expect("heartbeat task");
-    }
+    fleet.stop().await;
 }
 
 /// `rollcall_etcd_member_exclusions_total` in a `/metrics` page (0 if absent).

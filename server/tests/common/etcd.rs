@@ -130,25 +130,32 @@ impl Etcd {
 }
 
 fn spawn(dir: &std::path::Path, client: u16, peer: u16) -> Child {
+    let initial = format!("test=http://127.0.0.1:{peer}");
+    let child = member("test", &dir.join("data"), client, peer, &initial);
+    std::fs::write(dir.join("pid"), child.id().to_string()).expect("etcd pid file");
+    child
+}
+
+/// Starts the etcd member `name` of the cluster `initial` (`name=peer-url,...`),
+/// quiet, with its data in `data`.
+fn member(name: &str, data: &std::path::Path, client: u16, peer: u16, initial: &str) -> Child {
     let client_url = format!("http://127.0.0.1:{client}");
     let peer_url = format!("http://127.0.0.1:{peer}");
-    let child = Command::new("etcd")
-        .args(["--name", "test", "--data-dir"])
-        .arg(dir.join("data"))
+    Command::new("etcd")
+        .args(["--name", name, "--data-dir"])
+        .arg(data)
         .args(["--listen-client-urls", &client_url])
         .args(["--advertise-client-urls", &client_url])
         .args(["--listen-peer-urls", &peer_url])
         .args(["--initial-advertise-peer-urls", &peer_url])
-        .args(["--initial-cluster", &format!("test={peer_url}")])
+        .args(["--initial-cluster", initial])
         .args(["--initial-cluster-state", "new"])
         .args(["--logger", "zap", "--log-level", "error"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start etcd (Debian's etcd-server; cargo xtask test installs it)");
-    std::fs::write(dir.join("pid"), child.id().to_string()).expect("etcd pid file");
-    child
+        .expect("start etcd (Debian's etcd-server; cargo xtask test installs it)")
 }
 
 fn signal(name: &str, pid: u32) {
@@ -201,27 +208,14 @@ impl EtcdCluster {
             .map(|(n, (_, peer))| format!("m{n}=http://127.0.0.1:{peer}"))
             .collect::<Vec<_>>()
             .join(",");
-        let mut members = Vec::new();
-        for (n, (client, peer)) in ports.iter().enumerate() {
-            let client_url = format!("http://127.0.0.1:{client}");
-            let peer_url = format!("http://127.0.0.1:{peer}");
-            let child = Command::new("etcd")
-                .args(["--name", &format!("m{n}"), "--data-dir"])
-                .arg(dir.join(format!("m{n}")))
-                .args(["--listen-client-urls", &client_url])
-                .args(["--advertise-client-urls", &client_url])
-                .args(["--listen-peer-urls", &peer_url])
-                .args(["--initial-advertise-peer-urls", &peer_url])
-                .args(["--initial-cluster", &initial])
-                .args(["--initial-cluster-state", "new"])
-                .args(["--logger", "zap", "--log-level", "error"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start etcd (Debian's etcd-server; cargo xtask test installs it)");
-            members.push(child);
-        }
+        let members = ports
+            .iter()
+            .enumerate()
+            .map(|(n, (client, peer))| {
+                let name = format!("m{n}");
+                member(&name, &dir.join(&name), *client, *peer, &initial)
+            })
+            .collect();
         let cluster = EtcdCluster {
             endpoints: ports
                 .iter()

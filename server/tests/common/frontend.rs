@@ -1,27 +1,22 @@
 //! `rollcall serve --store etcd` as a child process, and what the fault tests do
 //! with it: list, register, and beat like a client with several registry URLs.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use rollcall_protocol::InstanceList;
 
+use super::process::Running;
 use super::{Reply, request};
 
-const ROLLCALL: &str = env!("CARGO_BIN_EXE_rollcall");
-
-/// Generous: a loaded two-core machine.
-pub const PATIENCE: Duration = Duration::from_secs(15);
+pub use super::process::PATIENCE;
 
 /// A `rollcall serve --store etcd` process, killed (`SIGKILL`) when dropped.
 #[derive(Debug)]
 pub struct Frontend {
-    child: Child,
+    running: Running,
     pub addr: SocketAddr,
 }
 
@@ -29,38 +24,20 @@ impl Frontend {
     /// Starts one over the etcd members at `endpoints` (comma-separated), under
     /// `prefix`, and waits until it listens.
     pub fn start(endpoints: &str, prefix: &str) -> Frontend {
-        let mut child = Command::new(ROLLCALL)
-            .args(["serve", "--listen", "127.0.0.1:0", "--store", "etcd"])
-            .args(["--etcd-endpoints", endpoints])
-            .args(["--etcd-prefix", prefix])
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start rollcall");
-        let stdout = child.stdout.take().expect("stdout");
-        let (found, listening) = mpsc::channel();
-        // Drains the log for the process's whole life, so it never blocks on it.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(after) = line.split("listening on ").nth(1) {
-                    let addr = after.split_whitespace().next().unwrap_or_default();
-                    let _ = found.send(addr.to_owned());
-                }
-            }
-        });
-        let addr = listening
-            .recv_timeout(PATIENCE)
-            .expect("the frontend listens")
-            .parse()
-            .expect("a socket address");
-        Frontend { child, addr }
+        let running = Running::start(&[
+            "--store",
+            "etcd",
+            "--etcd-endpoints",
+            endpoints,
+            "--etcd-prefix",
+            prefix,
+        ]);
+        let addr = running.addr;
+        Frontend { running, addr }
     }
 
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.running.kill();
     }
 
     pub async fn get(&self, path: &str) -> Result<Reply, String> {
@@ -84,23 +61,53 @@ impl Frontend {
     }
 }
 
-impl Drop for Frontend {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 pub fn addrs(list: &InstanceList) -> Vec<String> {
     list.instances.iter().map(|i| i.addr.clone()).collect()
 }
 
-/// An instance that beats every `period` through the first frontend that answers,
-/// starting with `first`: what a client with several registry URLs does.
-pub fn heartbeat(
+/// Instances of the service `fleet` (TTL 5 s), each beating every 500 ms through
+/// the first of the frontends that answers, starting at a frontend of its own
+/// (round robin): what clients with several registry URLs do.
+#[derive(Debug)]
+pub struct Fleet {
+    /// The instances' addresses, sorted as lists give them.
+    pub addrs: Vec<String>,
+    stop: Arc<AtomicBool>,
+    beats: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Fleet {
+    /// Starts beating for every address in `addrs`.
+    pub fn beat(frontends: &[SocketAddr], mut addrs: Vec<String>) -> Fleet {
+        let stop = Arc::new(AtomicBool::new(false));
+        let beats = addrs
+            .iter()
+            .enumerate()
+            .map(|(n, addr)| {
+                let first = n % frontends.len();
+                heartbeat(frontends.to_vec(), first, addr.clone(), Arc::clone(&stop))
+            })
+            .collect();
+        addrs.sort();
+        Fleet { addrs, stop, beats }
+    }
+
+    /// Stops every heartbeat and waits for them.
+    pub async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for beat in self.beats {
+            beat.await.expect("heartbeat task");
+        }
+    }
+}
+
+/// How often each instance of a [`Fleet`] beats.
+const BEAT_EVERY: Duration = Duration::from_millis(500);
+
+fn heartbeat(
     frontends: Vec<SocketAddr>,
     first: usize,
     addr: String,
-    period: Duration,
     stop: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -122,7 +129,7 @@ pub fn heartbeat(
                     _ => at = (at + 1) % frontends.len(),
                 }
             }
-            tokio::time::sleep(period).await;
+            tokio::time::sleep(BEAT_EVERY).await;
         }
     })
 }

@@ -4,6 +4,7 @@
 
 pub mod etcd;
 pub mod frontend;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
