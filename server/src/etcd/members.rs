@@ -29,7 +29,7 @@ struct Spread {
 
 impl Spread {
     /// Takes the members that answered a round of probes (`healthy`); returns the
-    /// changes to make, `(index, add)`. When none answered, none.
+    /// changes to make, `(index, add)`, additions first. When none answered, none.
     fn update(&mut self, healthy: &[bool]) -> Vec<(usize, bool)> {
         if !healthy.contains(&true) {
             return Vec::new();
@@ -41,6 +41,8 @@ impl Spread {
                 changes.push((n, *healthy));
             }
         }
+        // Additions first: the client never runs out of members in between.
+        changes.sort_by_key(|(_, add)| !add);
         changes
     }
 }
@@ -134,5 +136,10 @@ mod tests {
         );
         assert_eq!(spread.used, [false, true, true]);
         assert_eq!(spread.update(&[true, true, false]), [(0, true), (2, false)]);
+        assert_eq!(
+            spread.update(&[false, false, true]),
+            [(2, true), (0, false), (1, false)],
+            "additions before removals"
+        );
     }
 }
