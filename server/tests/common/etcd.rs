@@ -237,10 +237,15 @@ impl EtcdCluster {
         cluster
     }
 
+    /// Each member's `(its id, the leader's id)`, `None` for one that does not
+    /// answer or knows no leader.
+    pub fn statuses(&self) -> Vec<Option<(u64, u64)>> {
+        self.endpoints.iter().map(|url| status(url)).collect()
+    }
+
     /// The index of the member that leads now, as the members that answer say.
     pub fn leader(&self) -> Option<usize> {
-        let statuses: Vec<Option<(u64, u64)>> =
-            self.endpoints.iter().map(|url| status(url)).collect();
+        let statuses = self.statuses();
         let leader = statuses
             .iter()
             .flatten()
