@@ -6,8 +6,8 @@ pub mod common;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use common::TestServer;
-use rollcall_protocol::{InstanceList, RegisterRequest, ServiceIndex};
+use common::{TestServer, in_eu};
+use rollcall_protocol::{InstanceList, ServiceIndex};
 use rollcall_server::{Auth, AuthOptions, HttpConfig, RegistryConfig, Rules};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -41,24 +41,15 @@ fn url(server: &TestServer) -> String {
     format!("http://{}", server.addr)
 }
 
-fn request(addr: &str, weight: u32) -> RegisterRequest {
-    RegisterRequest {
-        addr: addr.to_owned(),
-        metadata: [("zone".to_owned(), "eu-1".to_owned())].into(),
-        weight: Some(weight),
-        ttl_ms: Some(30_000),
-    }
-}
-
 #[tokio::test]
 async fn list_prints_services_and_instances_as_tables_or_json() {
     let server = TestServer::start().await;
     let registry = server.registry.clone();
     registry
-        .register("payments", request("10.0.0.7:8080", 3))
+        .register("payments", in_eu("10.0.0.7:8080", 3))
         .expect("register");
     registry
-        .register("payments", request("10.0.0.8:8080", 1))
+        .register("payments", in_eu("10.0.0.8:8080", 1))
         .expect("register");
     registry.renew_seed("tcp@127.0.0.1:1").expect("seed");
 
@@ -190,7 +181,7 @@ async fn deregister_removes_once_then_says_not_registered() {
     let server = TestServer::start().await;
     server
         .registry
-        .register("echo", request("a:1", 1))
+        .register("echo", in_eu("a:1", 1))
         .expect("register");
     let done = run(&url(&server), &["deregister", "echo", "a:1"]).await;
     assert!(done.status.success(), "{done:?}");
@@ -269,7 +260,7 @@ async fn commands_send_the_token_they_are_given() {
     };
     server
         .registry
-        .register("echo", request("a:1", 1))
+        .register("echo", in_eu("a:1", 1))
         .expect("register");
     let listed = tokio::time::timeout(PATIENCE, with_token(&["list", "echo", "--json"]))
         .await

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use common::TestServer;
-use rollcall_protocol::{ChangeEvent, ChangeKind, RegisterRequest};
+use common::{TestServer, in_eu};
+use rollcall_protocol::{ChangeEvent, ChangeKind};
 use rollcall_server::{HttpConfig, Registry, RegistryConfig, serve_registry};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::net::TcpListener;
@@ -79,21 +79,12 @@ impl Watch {
     }
 }
 
-fn registration(addr: &str, weight: u32) -> RegisterRequest {
-    RegisterRequest {
-        addr: addr.to_owned(),
-        metadata: [("zone".to_owned(), "eu-1".to_owned())].into(),
-        weight: Some(weight),
-        ttl_ms: Some(30_000),
-    }
-}
-
 #[tokio::test]
 async fn prints_the_list_then_each_change_until_sigterm() {
     let server = TestServer::start().await;
     let registry = server.registry.clone();
     registry
-        .register("echo", registration("a:1", 3))
+        .register("echo", in_eu("a:1", 3))
         .expect("register");
     let mut watch = Watch::start(&format!("http://{}", server.addr), &["echo"]);
 
@@ -110,12 +101,10 @@ async fn prints_the_list_then_each_change_until_sigterm() {
     );
 
     registry
-        .register("echo", registration("b:1", 1))
+        .register("echo", in_eu("b:1", 1))
         .expect("register");
     assert_eq!(watch.fields().await[1..3], ["register", "b:1"]);
-    registry
-        .register("echo", registration("a:1", 5))
-        .expect("update");
+    registry.register("echo", in_eu("a:1", 5)).expect("update");
     assert_eq!(watch.fields().await[1..4], ["update", "a:1", "weight=5"]);
     registry.deregister("echo", "b:1").expect("deregister");
     assert_eq!(watch.fields().await[1..3], ["deregister", "b:1"]);
@@ -129,7 +118,7 @@ async fn json_prints_one_change_event_per_line() {
     let server = TestServer::start().await;
     let registry = server.registry.clone();
     registry
-        .register("echo", registration("a:1", 1))
+        .register("echo", in_eu("a:1", 1))
         .expect("register");
     let mut watch = Watch::start(&format!("http://{}", server.addr), &["echo", "--json"]);
     let parse = |line: &str| -> (serde_json::Value, ChangeEvent) {
@@ -178,7 +167,7 @@ async fn failures_go_to_stderr_and_the_watch_reconnects_by_itself() {
         ..RegistryConfig::default()
     });
     registry
-        .register("echo", registration("a:1", 1))
+        .register("echo", in_eu("a:1", 1))
         .expect("register");
     tokio::spawn(serve_registry(
         listener,

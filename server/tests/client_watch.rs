@@ -7,16 +7,15 @@ pub mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::TestServer;
+use common::{TestServer, serve_at};
 use futures_util::StreamExt;
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
     RegistryClient, RegistryEndpoint, ServiceView, WatchEvent, WatchOptions, WatchStream,
 };
 use rollcall_protocol::{ChangeKind, Instance, InstanceList, RegisterRequest};
-use rollcall_server::{HttpConfig, Registry, RegistryConfig, WatchConfig, serve_registry};
+use rollcall_server::{HttpConfig, Registry, RegistryConfig, WatchConfig};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// Longest a test waits for one item: changes arrive in milliseconds, this is
 /// only there so a broken watch fails rather than hangs.
@@ -151,25 +150,6 @@ async fn lists_again_when_the_log_has_moved_on() {
     }
 }
 
-/// A registry on a fixed address that can be stopped and started again.
-async fn start_at(addr: SocketAddr, epoch: u64) -> (Registry, oneshot::Sender<()>) {
-    let listener = TcpListener::bind(addr).await.expect("bind");
-    let registry = Registry::new(RegistryConfig {
-        epoch: Some(epoch),
-        ..RegistryConfig::default()
-    });
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve_registry(
-        listener,
-        registry.clone(),
-        HttpConfig::default(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    (registry, stop)
-}
-
 #[tokio::test]
 async fn starts_over_when_the_registry_restarts() {
     let addr = TcpListener::bind("127.0.0.1:0")
@@ -177,7 +157,7 @@ async fn starts_over_when_the_registry_restarts() {
         .expect("bind")
         .local_addr()
         .expect("addr");
-    let (first, stop) = start_at(addr, 1).await;
+    let (first, stop) = serve_at(addr, 1, None).await;
     let client = registry_client(addr);
     client
         .register(&registration("old:1", 1, None))
@@ -191,7 +171,7 @@ async fn starts_over_when_the_registry_restarts() {
     let _ = stop.send(());
     drop(first);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let (second, _stop) = start_at(addr, 2).await;
+    let (second, _stop) = serve_at(addr, 2, None).await;
     client
         .register(&registration("new:1", 1, None))
         .await

@@ -9,15 +9,13 @@ pub mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::TestServer;
+use common::{TestServer, eventually, serve_at, served};
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
-    Discovery, DiscoveryOptions, ListSource, RegistryClient, RegistryDiscovery, RegistryEndpoint,
+    DiscoveryOptions, ListSource, RegistryClient, RegistryDiscovery, RegistryEndpoint,
 };
 use rollcall_protocol::RegisterRequest;
-use rollcall_server::{HttpConfig, Registry, RegistryConfig, serve_registry};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// Longest a test waits for something the watch should bring in milliseconds:
 /// generous, so a loaded machine fails nothing; a watch that does not work never
@@ -54,23 +52,6 @@ fn registration(addr: &str) -> RegisterRequest {
     }
 }
 
-async fn served(discovery: &RegistryDiscovery<HyperTransport>) -> Vec<String> {
-    let all = discovery.get_all().await.expect("a list");
-    all.into_iter().map(|i| i.addr).collect()
-}
-
-/// Waits until `done` holds, looking every 10 ms; panics after [`PATIENCE`].
-async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let start = tokio::time::Instant::now();
-    while !done().await {
-        assert!(
-            start.elapsed() < PATIENCE,
-            "{what}: not within {PATIENCE:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test]
 async fn changes_are_served_as_they_happen_over_one_held_request() {
     let server = TestServer::start().await;
@@ -78,18 +59,21 @@ async fn changes_are_served_as_they_happen_over_one_held_request() {
     registry.register("echo", registration("a:1")).expect("a");
     let discovery = watching(json_at(server.addr), NO_REFRESH);
     assert_eq!(served(&discovery).await, ["a:1"]);
-    until("the watch holds a request", async || {
+    eventually("the watch holds a request", PATIENCE, async || {
         registry.watchers() == 1
     })
     .await;
 
     registry.register("echo", registration("b:1")).expect("b");
-    until("b:1 is served", async || {
+    eventually("b:1 is served", PATIENCE, async || {
         served(&discovery).await == ["a:1", "b:1"]
     })
     .await;
     registry.deregister("echo", "a:1").expect("deregister");
-    until("a:1 is gone", async || served(&discovery).await == ["b:1"]).await;
+    eventually("a:1 is gone", PATIENCE, async || {
+        served(&discovery).await == ["b:1"]
+    })
+    .await;
     assert_eq!(discovery.last_error(), None);
     assert_eq!(discovery.revision(), Some(registry.revision()));
     // All the while: one held request, never more.
@@ -102,46 +86,15 @@ async fn dropping_the_discovery_frees_its_place_in_the_registry() {
     let registry = server.registry.clone();
     let discovery = watching(json_at(server.addr), NO_REFRESH);
     assert!(served(&discovery).await.is_empty());
-    until("the watch holds a request", async || {
+    eventually("the watch holds a request", PATIENCE, async || {
         registry.watchers() == 1
     })
     .await;
     drop(discovery);
-    until("the held request is gone", async || {
+    eventually("the held request is gone", PATIENCE, async || {
         registry.watchers() == 0
     })
     .await;
-}
-
-/// A registry of run `epoch` on `addr`, warming up for `warmup`, until `stop`.
-async fn start_at(
-    addr: SocketAddr,
-    epoch: u64,
-    warmup: Duration,
-) -> (Registry, oneshot::Sender<()>) {
-    let mut bound = TcpListener::bind(addr).await;
-    let start = tokio::time::Instant::now();
-    // The previous run may hold the port for a moment after it stops.
-    while bound.is_err() && start.elapsed() < PATIENCE {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        bound = TcpListener::bind(addr).await;
-    }
-    let listener = bound.expect("bind");
-    let registry = Registry::new(RegistryConfig {
-        epoch: Some(epoch),
-        warmup: Some(warmup),
-        ..RegistryConfig::default()
-    });
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve_registry(
-        listener,
-        registry.clone(),
-        HttpConfig::default(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    (registry, stop)
 }
 
 async fn free_addr() -> SocketAddr {
@@ -152,7 +105,7 @@ async fn free_addr() -> SocketAddr {
 #[tokio::test]
 async fn a_restart_keeps_the_servers_not_back_until_the_warm_up_ends() {
     let addr = free_addr().await;
-    let (first, stop) = start_at(addr, 1, Duration::ZERO).await;
+    let (first, stop) = serve_at(addr, 1, Some(Duration::ZERO)).await;
     for server in ["a:1", "b:1", "c:1"] {
         first
             .register("echo", registration(server))
@@ -165,10 +118,10 @@ async fn a_restart_keeps_the_servers_not_back_until_the_warm_up_ends() {
     drop(first);
     // Long enough to see the restart before the warm-up ends, on a loaded machine.
     let warmup = Duration::from_secs(10);
-    let (second, _stop) = start_at(addr, 2, warmup).await;
+    let (second, _stop) = serve_at(addr, 2, Some(warmup)).await;
     second.register("echo", registration("b:1")).expect("back");
     second.register("echo", registration("d:1")).expect("new");
-    until("the new run is seen", async || {
+    eventually("the new run is seen", PATIENCE, async || {
         discovery.revision() == Some(second.revision())
     })
     .await;
@@ -178,7 +131,7 @@ async fn a_restart_keeps_the_servers_not_back_until_the_warm_up_ends() {
     assert_eq!(discovery.carried(), 2);
 
     // Warm: a:1 and c:1 went away during the restart.
-    until("the warm-up ends", async || !discovery.warming()).await;
+    eventually("the warm-up ends", PATIENCE, async || !discovery.warming()).await;
     assert_eq!(served(&discovery).await, ["b:1", "d:1"]);
     assert_eq!(discovery.carried(), 0);
 }
@@ -193,13 +146,13 @@ async fn a_registry_that_is_gone_leaves_the_last_list_served() {
     let discovery = watching(json_at(server.addr), NO_REFRESH);
     assert_eq!(served(&discovery).await, ["a:1"]);
     server.stop().await;
-    until("the failure is recorded", async || {
+    eventually("the failure is recorded", PATIENCE, async || {
         discovery.last_error().is_some()
     })
     .await;
     // Served at once, from the last list, within max_stale (5 minutes).
     assert_eq!(served(&discovery).await, ["a:1"]);
-    until("reconnecting is refused", async || {
+    eventually("reconnecting is refused", PATIENCE, async || {
         discovery.last_error().is_some_and(|e| e.is_connect())
     })
     .await;
@@ -215,7 +168,7 @@ async fn the_seed_protocol_is_polled_every_refresh() {
     let discovery = watching(endpoint, Duration::from_millis(200));
     assert_eq!(served(&discovery).await, ["tcp@127.0.0.1:1"]);
     registry.renew_seed("tcp@127.0.0.1:2").expect("seed");
-    until("the next poll brings it", async || {
+    eventually("the next poll brings it", PATIENCE, async || {
         served(&discovery).await.len() == 2
     })
     .await;

@@ -9,15 +9,18 @@
 //! runtime (its expiry task with it), shared by all frontends as an etcd cluster
 //! would be.
 
+pub mod common;
+
 use std::collections::BTreeMap;
 use std::future::pending;
 use std::process::Output;
 use std::time::Duration;
 
+use common::{eventually, served};
 use futures_util::StreamExt;
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
-    Deadline, Discovery, DiscoveryOptions, Heartbeat, HeartbeatOptions, ListSource, RegistryClient,
+    Deadline, DiscoveryOptions, Heartbeat, HeartbeatOptions, ListSource, RegistryClient,
     RegistryDiscovery, RegistryEndpoint, RpcClient, SelectMode, ServiceView, XClient,
 };
 use rollcall_protocol::{DEFAULT_PATH, DEFAULT_SERVICE, RegisterRequest};
@@ -148,22 +151,6 @@ async fn named_server(name: &'static str) -> String {
     addr
 }
 
-async fn served(discovery: &RegistryDiscovery<HyperTransport>) -> Vec<String> {
-    let all = discovery.get_all().await.expect("a list");
-    all.into_iter().map(|i| i.addr).collect()
-}
-
-async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let start = tokio::time::Instant::now();
-    while !done().await {
-        assert!(
-            start.elapsed() < PATIENCE,
-            "{what}: not within {PATIENCE:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_a_frontend_loses_no_instance_no_call_and_no_change() {
     let (registry, mut frontends) = cluster();
@@ -194,7 +181,7 @@ async fn losing_a_frontend_loses_no_instance_no_call_and_no_change() {
         registration("tcp@10.0.0.9:1"),
         HeartbeatOptions::default(),
     ));
-    until("three registered", async || {
+    eventually("three registered", PATIENCE, async || {
         registry.list("echo").len() == 2 && registry.list(DEFAULT_SERVICE).len() == 1
     })
     .await;
@@ -258,7 +245,7 @@ async fn losing_a_frontend_loses_no_instance_no_call_and_no_change() {
             .expect("never ends");
         view.apply(&event);
     }
-    until("the watching discovery serves c:1", async || {
+    eventually("the watching discovery serves c:1", PATIENCE, async || {
         served(&watching).await.contains(&"c:1".to_owned())
     })
     .await;

@@ -248,11 +248,7 @@ pub async fn request(
 
 /// Polls `check` every 50 ms until it holds; panics naming `what` if it has not
 /// within `within` (generous: tests run on loaded machines).
-pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
+pub async fn eventually(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + within;
     while !check().await {
         assert!(
@@ -261,6 +257,56 @@ where
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The addresses `discovery` serves now.
+pub async fn served(discovery: &impl rollcall_client::Discovery) -> Vec<String> {
+    let all = discovery.get_all().await.expect("a list");
+    all.into_iter().map(|i| i.addr).collect()
+}
+
+/// A registration of `addr` in zone `eu-1` with `weight` and a 30 s TTL.
+pub fn in_eu(addr: &str, weight: u32) -> rollcall_protocol::RegisterRequest {
+    rollcall_protocol::RegisterRequest {
+        addr: addr.to_owned(),
+        metadata: [("zone".to_owned(), "eu-1".to_owned())].into(),
+        weight: Some(weight),
+        ttl_ms: Some(30_000),
+    }
+}
+
+/// A memory registry of run `epoch` (warming up for `warmup`, `None`: the
+/// registry's default) on a fixed `addr`,
+/// served until `stop` is sent or dropped: a registry a test can restart on the
+/// same address. The previous run may hold the port for a moment: binding is
+/// retried for up to 20 s.
+pub async fn serve_at(
+    addr: SocketAddr,
+    epoch: u64,
+    warmup: Option<Duration>,
+) -> (Registry, oneshot::Sender<()>) {
+    let mut bound = TcpListener::bind(addr).await;
+    let start = tokio::time::Instant::now();
+    while bound.is_err() && start.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        bound = TcpListener::bind(addr).await;
+    }
+    let listener = bound.expect("bind");
+    let registry = Registry::new(RegistryConfig {
+        epoch: Some(epoch),
+        warmup,
+        ..RegistryConfig::default()
+    });
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(rollcall_server::serve_registry(
+        listener,
+        registry.clone(),
+        HttpConfig::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (registry, stop)
 }
 
 /// A parsed HTTP response.
