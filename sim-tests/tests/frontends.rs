@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rollcall_client::{DiscoveryOptions, ListSource, SelectMode};
 use rollcall_sim::seeds::seeds_sweeping;
-use rollcall_sim::{Api, Check, Failure, Plan, Record, Scenario, checks, millis, secs, seeds};
+use rollcall_sim::{Api, Check, Failure, Plan, Scenario, checks, millis, secs, seeds};
 use rollcall_sim_tests::{arith_server, caller};
 
 /// The frontends every run has.
@@ -182,35 +182,13 @@ fn frontend_runs_replay() -> Result<(), Failure> {
 }
 
 fn replays(source: ListSource) -> Result<(), Failure> {
+    // Shown if a replay fails: which discovery mode it was.
+    eprintln!("checking that {source:?} runs replay");
     let base = scenario("frontend_runs_replay", source);
     let (servers, clients) = (base.server_names(), base.client_names());
     for seed in seeds_sweeping(&[1, 2], 10) {
         let scenario = base.clone().plan(faults(seed, &servers, &clients));
-        let trace = || -> Result<(u64, Vec<Record>), Failure> {
-            let mut run = scenario.start(seed);
-            run.until(RUN)?;
-            let records = run.records().to_vec();
-            Ok((run.finish(), records))
-        };
-        let ((first, a), (second, b)) = (trace()?, trace()?);
-        if first != second {
-            let at = a
-                .iter()
-                .zip(&b)
-                .position(|(x, y)| x != y)
-                .unwrap_or(a.len().min(b.len()));
-            let show = |r: &[Record]| -> String {
-                r[at.saturating_sub(5)..(at + 5).min(r.len())]
-                    .iter()
-                    .map(|r| format!("  {r}\n"))
-                    .collect()
-            };
-            panic!(
-                "seed {seed} ({source:?}): two runs gave different traces ({first:016x}, {second:016x}); first difference at record {at}:\n{}---\n{}",
-                show(&a),
-                show(&b)
-            );
-        }
+        scenario.assert_replays(seed, RUN)?;
     }
     Ok(())
 }

@@ -262,4 +262,5 @@ impl Scenario {
 }
 
 mod hosts;
+mod replay;
 mod start;

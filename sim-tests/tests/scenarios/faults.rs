@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use rollcall_sim::trace::{self, Call};
-use rollcall_sim::{Failure, Network, Plan, REGISTRY, Record, Run, millis, secs, seeds};
+use rollcall_sim::{Failure, Network, Plan, REGISTRY, Run, millis, secs, seeds};
 use rollcall_sim_tests::{calling, short};
 
 /// The loss bound. turmoil's loss is harsh: each message breaks its link with
@@ -178,31 +178,7 @@ fn same_seed_same_trace() -> Result<(), Failure> {
                 ..Network::default()
             })
             .plan(plan);
-        let trace = |seed| -> Result<(u64, Vec<Record>), Failure> {
-            let mut run = scenario.start(seed);
-            run.until(duration)?;
-            let records = run.records().to_vec();
-            Ok((run.finish(), records))
-        };
-        let ((first, a), (second, b)) = (trace(seed)?, trace(seed)?);
-        if first != second {
-            let at = a
-                .iter()
-                .zip(&b)
-                .position(|(x, y)| x != y)
-                .unwrap_or(a.len().min(b.len()));
-            let show = |r: &[Record]| -> String {
-                r[at.saturating_sub(5)..(at + 5).min(r.len())]
-                    .iter()
-                    .map(|r| format!("  {r}\n"))
-                    .collect()
-            };
-            panic!(
-                "seed {seed}: two runs gave different traces ({first:016x}, {second:016x}); first difference at record {at}:\n{}---\n{}",
-                show(&a),
-                show(&b)
-            );
-        }
+        scenario.assert_replays(seed, duration)?;
     }
     Ok(())
 }
