@@ -6,13 +6,13 @@ pub mod common;
 
 use std::time::Duration;
 
-use common::TestServer;
+use common::{TestServer, registration};
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
     Discovery, DiscoveryOptions, Heartbeat, HeartbeatOptions, RegistryClient, RegistryDiscovery,
     RegistryEndpoint,
 };
-use rollcall_protocol::{RegisterRequest, ServiceIndex, Token};
+use rollcall_protocol::{ServiceIndex, Token};
 use rollcall_server::{Auth, AuthOptions, HttpConfig, RegistryConfig, Rules};
 
 /// Writes (and reads) every `pay*` service.
@@ -51,15 +51,6 @@ fn client(
     match token {
         Some(token) => client.with_token(Token::new(token).expect("token")),
         None => client,
-    }
-}
-
-fn registration(addr: &str) -> RegisterRequest {
-    RegisterRequest {
-        addr: addr.to_owned(),
-        metadata: Default::default(),
-        weight: None,
-        ttl_ms: None,
     }
 }
 

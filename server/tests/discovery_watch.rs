@@ -9,12 +9,11 @@ pub mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{TestServer, eventually, serve_at, served};
+use common::{TestServer, eventually, registration, serve_at, served};
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
     DiscoveryOptions, ListSource, RegistryClient, RegistryDiscovery, RegistryEndpoint,
 };
-use rollcall_protocol::RegisterRequest;
 use tokio::net::TcpListener;
 
 /// Longest a test waits for something the watch should bring in milliseconds:
@@ -41,15 +40,6 @@ fn watching(endpoint: RegistryEndpoint, refresh: Duration) -> RegistryDiscovery<
 
 fn json_at(addr: SocketAddr) -> RegistryEndpoint {
     RegistryEndpoint::json(format!("http://{addr}"), "echo")
-}
-
-fn registration(addr: &str) -> RegisterRequest {
-    RegisterRequest {
-        addr: addr.to_owned(),
-        metadata: Default::default(),
-        weight: None,
-        ttl_ms: None,
-    }
 }
 
 #[tokio::test]

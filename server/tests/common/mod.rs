@@ -265,6 +265,16 @@ pub async fn served(discovery: &impl rollcall_client::Discovery) -> Vec<String> 
     all.into_iter().map(|i| i.addr).collect()
 }
 
+/// A registration of `addr` with nothing else: the registry's default TTL.
+pub fn registration(addr: &str) -> rollcall_protocol::RegisterRequest {
+    rollcall_protocol::RegisterRequest {
+        addr: addr.to_owned(),
+        metadata: Default::default(),
+        weight: None,
+        ttl_ms: None,
+    }
+}
+
 /// A registration of `addr` in zone `eu-1` with `weight` and a 30 s TTL.
 pub fn in_eu(addr: &str, weight: u32) -> rollcall_protocol::RegisterRequest {
     rollcall_protocol::RegisterRequest {
