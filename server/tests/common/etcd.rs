@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 /// Longest wait for etcd to answer its health check after a start.
 const START_PATIENCE: Duration = Duration::from_secs(30);
 
+/// Starts tried, each on fresh ports: a port found free may be taken (by a test's
+/// outgoing connection) before etcd binds it, and etcd then exits at once.
+const START_ATTEMPTS: usize = 3;
+
 /// The watchdog: waits for the test binary (`$2`) to exit, then kills the etcd
 /// whose pid is in `$1/pid` and removes `$1`.
 const WATCHDOG: &str = r#"
@@ -74,9 +78,15 @@ impl Etcd {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the etcd watchdog");
-        let (client_port, peer_port) = (free_port(), free_port());
-        let child = spawn(&dir, client_port, peer_port);
-        let etcd = Etcd {
+        let (child, client_port, peer_port) = (1..=START_ATTEMPTS)
+            .find_map(|_| {
+                let [client, peer] = free_ports::<2>();
+                let _ = std::fs::remove_dir_all(dir.join("data"));
+                let mut child = spawn(&dir, client, peer);
+                started(&mut child, client).then_some((child, client, peer))
+            })
+            .expect("etcd exited at start on fresh ports every time");
+        Etcd {
             endpoint: format!("http://127.0.0.1:{client_port}"),
             client_port,
             peer_port,
@@ -84,9 +94,7 @@ impl Etcd {
             child: Mutex::new(child),
             faults: tokio::sync::Mutex::new(()),
             _watchdog: watchdog,
-        };
-        etcd.wait_healthy();
-        etcd
+        }
     }
 
     fn pid(&self) -> u32 {
@@ -167,9 +175,28 @@ fn signal(name: &str, pid: u32) {
     assert!(status.success(), "kill -{name} {pid}");
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
+/// `N` distinct free loopback ports (held together while chosen, so none repeats).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: [TcpListener; N] =
+        std::array::from_fn(|_| TcpListener::bind("127.0.0.1:0").expect("bind a free port"));
+    listeners.map(|listener| listener.local_addr().expect("local addr").port())
+}
+
+/// Waits until the etcd `child` on client `port` answers healthy (`true`), or
+/// exits (`false`: its ports were taken); panics past [`START_PATIENCE`].
+fn started(child: &mut Child, port: u16) -> bool {
+    let begun = Instant::now();
+    while !health(port) {
+        if child.try_wait().is_ok_and(|status| status.is_some()) {
+            return false;
+        }
+        assert!(
+            begun.elapsed() < START_PATIENCE,
+            "etcd on port {port} did not become healthy"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
 }
 
 fn health(port: u16) -> bool {
@@ -197,44 +224,47 @@ pub struct EtcdCluster {
 }
 
 impl EtcdCluster {
-    /// Starts three members and waits until each answers healthy.
+    /// Starts three members and waits until each answers healthy (again on
+    /// fresh ports if one exits at start).
     pub fn start(name: &str) -> EtcdCluster {
         let dir = std::env::temp_dir().join(format!("rollcall-etcd-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
-        let initial = ports
-            .iter()
-            .enumerate()
-            .map(|(n, (_, peer))| format!("m{n}=http://127.0.0.1:{peer}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let members = ports
-            .iter()
-            .enumerate()
-            .map(|(n, (client, peer))| {
-                let name = format!("m{n}");
-                member(&name, &dir.join(&name), *client, *peer, &initial)
-            })
-            .collect();
-        let cluster = EtcdCluster {
-            endpoints: ports
+        for _ in 0..START_ATTEMPTS {
+            let _ = std::fs::remove_dir_all(&dir);
+            let ports = free_ports::<6>();
+            let (clients, peers) = ports.split_at(3);
+            let initial = peers
                 .iter()
-                .map(|(client, _)| format!("http://127.0.0.1:{client}"))
-                .collect(),
-            members,
-            dir,
-        };
-        let started = Instant::now();
-        for (client, _) in &ports {
-            while !health(*client) {
-                assert!(
-                    started.elapsed() < START_PATIENCE,
-                    "etcd member on port {client} did not become healthy"
-                );
-                std::thread::sleep(Duration::from_millis(50));
+                .enumerate()
+                .map(|(n, peer)| format!("m{n}=http://127.0.0.1:{peer}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let members = clients
+                .iter()
+                .zip(peers)
+                .enumerate()
+                .map(|(n, (client, peer))| {
+                    let name = format!("m{n}");
+                    member(&name, &dir.join(&name), *client, *peer, &initial)
+                })
+                .collect();
+            let mut cluster = EtcdCluster {
+                endpoints: clients
+                    .iter()
+                    .map(|client| format!("http://127.0.0.1:{client}"))
+                    .collect(),
+                members,
+                dir: dir.clone(),
+            };
+            let all_up = cluster
+                .members
+                .iter_mut()
+                .zip(clients)
+                .all(|(member, client)| started(member, *client));
+            if all_up {
+                return cluster;
             }
         }
-        cluster
+        panic!("an etcd member exited at start on fresh ports every time");
     }
 
     /// Each member's `(its id, the leader's id)`, `None` for one that does not
