@@ -22,6 +22,8 @@
 //! `--longpoll-go PATH` (also measure the Go long-poll peer built at PATH).
 //! `cargo bench` adds `--bench`, which is ignored.
 
+#[path = "../../tests/common/etcd_member.rs"]
+mod etcd_member;
 mod etcd_process;
 mod etcd_scenarios;
 mod fanout;

@@ -8,19 +8,16 @@
 //! [`Etcd::exclusive`] so the tests that share it do not see each other's faults.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Longest wait for etcd to answer its health check after a start.
-const START_PATIENCE: Duration = Duration::from_secs(30);
-
-/// Starts tried, each on fresh ports: a port found free may be taken (by a test's
-/// outgoing connection) before etcd binds it, and etcd then exits at once.
-const START_ATTEMPTS: usize = 3;
+use super::etcd_member::{
+    START_ATTEMPTS, START_PATIENCE, free_ports, healthy, member, start_single, wait_started,
+};
 
 /// The watchdog: waits for the test binary (`$2`) to exit, then kills the etcd
 /// whose pid is in `$1/pid` and removes `$1`.
@@ -78,14 +75,9 @@ impl Etcd {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the etcd watchdog");
-        let (child, client_port, peer_port) = (1..=START_ATTEMPTS)
-            .find_map(|_| {
-                let [client, peer] = free_ports::<2>();
-                let _ = std::fs::remove_dir_all(dir.join("data"));
-                let mut child = spawn(&dir, client, peer);
-                started(&mut child, client).then_some((child, client, peer))
-            })
-            .expect("etcd exited at start on fresh ports every time");
+        let (child, client_port, peer_port) =
+            start_single("test", &dir.join("data"), |child| write_pid(&dir, child))
+                .unwrap_or_else(|e| panic!("{e}"));
         Etcd {
             endpoint: format!("http://127.0.0.1:{client_port}"),
             client_port,
@@ -119,7 +111,11 @@ impl Etcd {
         let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
         let _ = child.kill();
         let _ = child.wait();
-        *child = spawn(&self.dir, self.client_port, self.peer_port);
+        let initial = format!("test=http://127.0.0.1:{}", self.peer_port);
+        let data = self.dir.join("data");
+        *child = member("test", &data, self.client_port, self.peer_port, &initial)
+            .unwrap_or_else(|e| panic!("{e}"));
+        write_pid(&self.dir, &child);
         drop(child);
         self.wait_healthy();
     }
@@ -128,7 +124,7 @@ impl Etcd {
     pub fn wait_healthy(&self) {
         let started = Instant::now();
         while started.elapsed() < START_PATIENCE {
-            if health(self.client_port) {
+            if healthy(self.client_port) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -137,33 +133,9 @@ impl Etcd {
     }
 }
 
-fn spawn(dir: &std::path::Path, client: u16, peer: u16) -> Child {
-    let initial = format!("test=http://127.0.0.1:{peer}");
-    let child = member("test", &dir.join("data"), client, peer, &initial);
+/// Notes `child`'s pid where the watchdog looks for it.
+fn write_pid(dir: &Path, child: &Child) {
     std::fs::write(dir.join("pid"), child.id().to_string()).expect("etcd pid file");
-    child
-}
-
-/// Starts the etcd member `name` of the cluster `initial` (`name=peer-url,...`),
-/// quiet, with its data in `data`.
-fn member(name: &str, data: &std::path::Path, client: u16, peer: u16, initial: &str) -> Child {
-    let client_url = format!("http://127.0.0.1:{client}");
-    let peer_url = format!("http://127.0.0.1:{peer}");
-    Command::new("etcd")
-        .args(["--name", name, "--data-dir"])
-        .arg(data)
-        .args(["--listen-client-urls", &client_url])
-        .args(["--advertise-client-urls", &client_url])
-        .args(["--listen-peer-urls", &peer_url])
-        .args(["--initial-advertise-peer-urls", &peer_url])
-        .args(["--initial-cluster", initial])
-        .args(["--initial-cluster-state", "new"])
-        .args(["--logger", "zap", "--log-level", "error"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start etcd (Debian's etcd-server; cargo xtask test installs it)")
 }
 
 fn signal(name: &str, pid: u32) {
@@ -173,44 +145,6 @@ fn signal(name: &str, pid: u32) {
         .status()
         .expect("kill");
     assert!(status.success(), "kill -{name} {pid}");
-}
-
-/// `N` distinct free loopback ports (held together while chosen, so none repeats).
-fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: [TcpListener; N] =
-        std::array::from_fn(|_| TcpListener::bind("127.0.0.1:0").expect("bind a free port"));
-    listeners.map(|listener| listener.local_addr().expect("local addr").port())
-}
-
-/// Waits until the etcd `child` on client `port` answers healthy (`true`), or
-/// exits (`false`: its ports were taken); panics past [`START_PATIENCE`].
-fn started(child: &mut Child, port: u16) -> bool {
-    let begun = Instant::now();
-    while !health(port) {
-        if child.try_wait().is_ok_and(|status| status.is_some()) {
-            return false;
-        }
-        assert!(
-            begun.elapsed() < START_PATIENCE,
-            "etcd on port {port} did not become healthy"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    true
-}
-
-fn health(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = "GET /health HTTP/1.1\r\nHost: etcd\r\nConnection: close\r\n\r\n";
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.contains(r#""health":"true""#)
 }
 
 /// Three etcd members on loopback, for a leader change: killed and removed when
@@ -230,7 +164,7 @@ impl EtcdCluster {
         let dir = std::env::temp_dir().join(format!("rollcall-etcd-{name}-{}", std::process::id()));
         for _ in 0..START_ATTEMPTS {
             let _ = std::fs::remove_dir_all(&dir);
-            let ports = free_ports::<6>();
+            let ports = free_ports::<6>().unwrap_or_else(|e| panic!("{e}"));
             let (clients, peers) = ports.split_at(3);
             let initial = peers
                 .iter()
@@ -245,6 +179,7 @@ impl EtcdCluster {
                 .map(|(n, (client, peer))| {
                     let name = format!("m{n}");
                     member(&name, &dir.join(&name), *client, *peer, &initial)
+                        .unwrap_or_else(|e| panic!("{e}"))
                 })
                 .collect();
             let mut cluster = EtcdCluster {
@@ -259,7 +194,9 @@ impl EtcdCluster {
                 .members
                 .iter_mut()
                 .zip(clients)
-                .all(|(member, client)| started(member, *client));
+                .all(|(member, client)| {
+                    wait_started(member, *client).unwrap_or_else(|e| panic!("{e}"))
+                });
             if all_up {
                 return cluster;
             }

@@ -3,6 +3,7 @@
 //! HTTP/1.1 client so tests control every byte they send.
 
 pub mod etcd;
+pub mod etcd_member;
 pub mod frontend;
 pub mod process;
 
