@@ -7,15 +7,13 @@ pub mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::TestServer;
+use common::{TestServer, who_am_server};
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
     Deadline, Discovery, DiscoveryOptions, Error, Heartbeat, HeartbeatOptions, RegistryClient,
     RegistryDiscovery, RegistryEndpoint, RpcClient, SelectMode, XClient,
 };
 use rollcall_protocol::{Instance, InstanceList, RegisterRequest};
-use rollcall_server::{ConnOptions, RpcError, RpcServer, serve};
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 fn client(server: &TestServer) -> RegistryClient<HyperTransport> {
@@ -168,23 +166,11 @@ async fn named_server(
     server: &TestServer,
     name: &'static str,
 ) -> (String, Heartbeat, oneshot::Sender<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let methods = RpcServer::new()
-        .register(
-            "Who.Am",
-            move |(): ()| async move { Ok::<_, RpcError>(name) },
-        )
-        .expect("valid method");
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve(
-        listener,
-        methods,
-        ConnOptions::default(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let addr = who_am_server(name, async move {
+        let _ = stopped.await;
+    })
+    .await;
     let heartbeat = Heartbeat::start(
         client(server),
         registration(&addr, 1),

@@ -16,7 +16,7 @@ use std::future::pending;
 use std::process::Output;
 use std::time::Duration;
 
-use common::{eventually, served};
+use common::{eventually, served, who_am_server};
 use futures_util::StreamExt;
 use rollcall_client::transport::HyperTransport;
 use rollcall_client::{
@@ -24,9 +24,7 @@ use rollcall_client::{
     RegistryDiscovery, RegistryEndpoint, RpcClient, SelectMode, ServiceView, XClient,
 };
 use rollcall_protocol::{DEFAULT_PATH, DEFAULT_SERVICE, RegisterRequest};
-use rollcall_server::{
-    ConnOptions, HttpConfig, Registry, RegistryConfig, RegistryService, RpcError, RpcServer, serve,
-};
+use rollcall_server::{ConnOptions, HttpConfig, Registry, RegistryConfig, RegistryService, serve};
 use tokio::net::TcpListener;
 use tokio::runtime::Runtime;
 
@@ -137,20 +135,6 @@ fn discovery(
     RegistryDiscovery::new(client, options)
 }
 
-/// An RPC server whose `Who.Am` answers `name`; its address.
-async fn named_server(name: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let methods = RpcServer::new()
-        .register(
-            "Who.Am",
-            move |(): ()| async move { Ok::<_, RpcError>(name) },
-        )
-        .expect("valid method");
-    tokio::spawn(serve(listener, methods, ConnOptions::default(), pending()));
-    addr
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_a_frontend_loses_no_instance_no_call_and_no_change() {
     let (registry, mut frontends) = cluster();
@@ -161,7 +145,7 @@ async fn losing_a_frontend_loses_no_instance_no_call_and_no_change() {
     // Two servers keep themselves registered; so does a seed-protocol client.
     let mut heartbeats = Vec::new();
     for name in ["one", "two"] {
-        let addr = named_server(name).await;
+        let addr = who_am_server(name, pending()).await;
         let options = HeartbeatOptions {
             request_timeout: REQUEST_TIMEOUT,
             rng_seed: Some(5),

@@ -377,3 +377,21 @@ impl Reply {
         self.json::<rollcall_protocol::ErrorBody>().error
     }
 }
+
+/// An RPC server on a fresh loopback port whose `Who.Am` answers `name`, served
+/// until `shutdown` completes; its address.
+pub async fn who_am_server(
+    name: &'static str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let methods = rollcall_server::RpcServer::new()
+        .register("Who.Am", move |(): ()| async move {
+            Ok::<_, rollcall_server::RpcError>(name)
+        })
+        .expect("valid method");
+    let options = rollcall_server::ConnOptions::default();
+    tokio::spawn(rollcall_server::serve(listener, methods, options, shutdown));
+    addr
+}
