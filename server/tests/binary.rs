@@ -9,12 +9,8 @@ pub mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-use common::process::{PATIENCE, Running};
-
-const ROLLCALL: &str = env!("CARGO_BIN_EXE_rollcall");
+use common::process::{PATIENCE, Running, run_to_end, said};
 
 /// `--store etcd`, and an endpoint nothing listens on (never reached: these
 /// settings are refused first).
@@ -23,28 +19,6 @@ const ETCD_AT: &str = "--etcd-endpoints http://127.0.0.1:9";
 
 const FIRST: &str = "first-0123456789abcdef";
 const SECOND: &str = "second-0123456789abcdef";
-
-/// `rollcall serve ARGS` run to its end (it must end on its own).
-fn run_to_end(args: &[&str]) -> Output {
-    let mut child = Command::new(ROLLCALL)
-        .arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start rollcall");
-    let started = Instant::now();
-    while child.try_wait().expect("status").is_none() {
-        if started.elapsed() > PATIENCE {
-            let _ = child.kill();
-            panic!("rollcall serve {args:?} did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("output")
-}
 
 #[test]
 fn nonsense_settings_are_refused_at_start() {
@@ -97,11 +71,7 @@ fn nonsense_settings_are_refused_at_start() {
         let args = &args[..];
         let output = run_to_end(args);
         assert!(!output.status.success(), "{args:?} was accepted");
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let said = said(&output);
         assert!(said.contains(says), "{args:?}: {said}");
     }
 }
@@ -144,7 +114,7 @@ fn a_token_file_that_does_not_parse_stops_the_start() {
     let path = file.path.to_str().expect("path");
     let output = run_to_end(&["--token-file", path]);
     assert!(!output.status.success());
-    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    let said = said(&output);
     assert!(said.contains("token file line 3"), "{said}");
     assert!(
         !said.contains(SECOND) && !said.contains(FIRST),

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -23,13 +23,8 @@ pub struct Running {
 impl Running {
     /// Starts `rollcall serve --listen 127.0.0.1:0 ARGS` and waits until it listens.
     pub fn start(args: &[&str]) -> Running {
-        let mut child = Command::new(ROLLCALL)
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("NO_COLOR", "1")
+        let mut child = serve(args)
             .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start rollcall");
@@ -89,4 +84,43 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `rollcall serve --listen 127.0.0.1:0 ARGS`, its output piped, without colours.
+fn serve(args: &[&str]) -> Command {
+    let mut command = Command::new(ROLLCALL);
+    command
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped());
+    command
+}
+
+/// `rollcall serve --listen 127.0.0.1:0 ARGS` run to its end: it must end on its
+/// own (a start refused) within [`PATIENCE`].
+pub fn run_to_end(args: &[&str]) -> Output {
+    let mut child = serve(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start rollcall");
+    let started = Instant::now();
+    while child.try_wait().expect("status").is_none() {
+        if started.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("rollcall serve {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Everything a finished process wrote, its output then its error stream.
+pub fn said(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
