@@ -54,7 +54,7 @@ pub use dashboard::{Asset, Dashboard};
 pub use error::{ApiError, ErrorFormat, RETRY_AFTER_SECS};
 pub use etcd::{
     COALESCE_DIVISOR, DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_START_TIMEOUT, DEFAULT_ETCD_TIMEOUT,
-    ETCD_MIN_TTL, EtcdConfig, EtcdError, EtcdStore, PrefixError,
+    ETCD_MIN_TTL, EtcdConfig, EtcdCredentials, EtcdError, EtcdStore, PrefixError,
 };
 pub use http::{BodyError, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_MAX_BODY_BYTES, Reply};
 pub use registry::{Answer, Registry, RegistryStats, Snapshot};

@@ -42,20 +42,49 @@ pub enum EtcdError {
     /// An answer lacked what every etcd answer carries.
     #[error("etcd answered without a response header")]
     NoHeader,
+    /// Credentials with an empty user name or password.
+    #[error("the etcd user name and password must not be empty")]
+    EmptyCredentials,
+    /// etcd refused who this frontend is (or is not): waiting will not change it.
+    #[error(
+        "etcd refused this frontend: {0}; check --etcd-user and --etcd-password-file, and that the user's role may read and write the prefix"
+    )]
+    Refused(String),
     /// The first listing did not succeed before the start timeout.
     #[error("could not load the registry from etcd within {timeout:?}: {last}")]
     Start { timeout: Duration, last: String },
 }
 
 impl From<EtcdError> for ApiError {
-    /// Clients learn only that the store is unavailable, and whether it was slow:
-    /// never an endpoint or etcd's own message.
+    /// Clients learn only that the store is unavailable, and whether it was slow
+    /// or refused this frontend: never an endpoint or etcd's own message (the
+    /// log has it: see `health`).
     fn from(error: EtcdError) -> ApiError {
         let reason = match error {
+            _ if error.refusal().is_some() => super::health::REFUSED,
             EtcdError::Timeout(_) => "etcd did not answer in time",
             _ => "etcd unreachable",
         };
         ApiError::StoreUnavailable { reason }
+    }
+}
+
+impl EtcdError {
+    /// etcd's answer that this client may not do this (no, wrong or expired
+    /// credentials, or no permission), as against one it could not give now.
+    pub(super) fn refusal(&self) -> Option<&str> {
+        let EtcdError::Client(etcd_client::Error::GRpcStatus(status)) = self else {
+            return None;
+        };
+        let message = status.message();
+        let refused = match status.code() {
+            tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => true,
+            tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition => {
+                message.contains("user") || message.contains("auth")
+            }
+            _ => false,
+        };
+        refused.then_some(message)
     }
 }
 

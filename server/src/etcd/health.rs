@@ -12,7 +12,7 @@ use std::time::Duration;
 use etcd_client::{GetOptions, PutOptions};
 use tokio::sync::watch;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::Inner;
 use super::error::{EtcdError, bounded, revision};
@@ -27,6 +27,9 @@ pub(super) const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// and a failure may have been one request sent to a member that just died.
 const PROBE_RETRY: Duration = Duration::from_millis(200);
 
+/// What clients are told while etcd refuses this frontend.
+pub(super) const REFUSED: &str = "etcd refused this frontend";
+
 /// Pause after a barrier that could not be written.
 const BARRIER_RETRY: Duration = Duration::from_millis(100);
 
@@ -35,6 +38,9 @@ const BARRIER_RETRY: Duration = Duration::from_millis(100);
 pub(super) struct Health {
     /// etcd answered the last probe or operation.
     reachable: AtomicBool,
+    /// The last failure was etcd refusing this frontend (credentials or
+    /// permission), not etcd being out of reach.
+    refused: AtomicBool,
     /// When etcd last answered a probe or an operation.
     answered_at: Mutex<Option<Instant>>,
     /// The prefix watch is established (and was not lost since).
@@ -45,6 +51,7 @@ impl Default for Health {
     fn default() -> Health {
         Health {
             reachable: AtomicBool::new(true),
+            refused: AtomicBool::new(false),
             answered_at: Mutex::new(None),
             watching: watch::Sender::new(false),
         }
@@ -52,10 +59,13 @@ impl Default for Health {
 }
 
 impl Health {
-    /// `503` at once while etcd is known to be unreachable.
+    /// `503` at once while etcd is known to be unreachable, or to refuse this
+    /// frontend.
     pub(super) fn check(&self) -> Result<(), ApiError> {
         if self.reachable.load(Ordering::Acquire) {
             Ok(())
+        } else if self.refused.load(Ordering::Acquire) {
+            Err(ApiError::StoreUnavailable { reason: REFUSED })
         } else {
             Err(ApiError::StoreUnavailable {
                 reason: "etcd unreachable",
@@ -71,7 +81,9 @@ impl Health {
         match outcome {
             Ok(_) => self.answered(),
             Err(EtcdError::Timeout(waited)) if self.answered_within(*waited) => {}
-            Err(error) if unreachable(error) => self.set_reachable(mirror, Err(error)),
+            Err(error) if unreachable(error) || error.refusal().is_some() => {
+                self.set_reachable(mirror, Err(error));
+            }
             Err(_) => {}
         }
     }
@@ -99,15 +111,22 @@ impl Health {
         if reachable {
             self.answered();
         }
+        let refusal = outcome.err().and_then(EtcdError::refusal);
+        let was_refused = self.refused.swap(refusal.is_some(), Ordering::AcqRel);
         let was = self.reachable.swap(reachable, Ordering::AcqRel);
-        if was != reachable {
-            match outcome {
-                Ok(()) => info!("etcd answers again"),
-                Err(error) => warn!(
-                    %error,
-                    "etcd does not answer: serving the cache marked stale, refusing writes"
-                ),
-            }
+        match (outcome, refusal) {
+            (Ok(()), _) if !was => info!("etcd answers again"),
+            // A refusal does not mend itself: the operator must act, so say it loudly.
+            (Err(_), Some(why)) if was || !was_refused => error!(
+                why,
+                "{REFUSED}: check its etcd user and that user's role on the prefix; \
+                 serving the cache marked stale, refusing writes"
+            ),
+            (Err(error), None) if was || was_refused => warn!(
+                %error,
+                "etcd does not answer: serving the cache marked stale, refusing writes"
+            ),
+            _ => {}
         }
         self.refresh(mirror);
     }

@@ -25,11 +25,16 @@
 //! - while etcd cannot be reached, reads are served from the mirror marked stale,
 //!   writes and heartbeats answer `503` with `Retry-After`, `/readyz` `503`
 //!   (`health`). Every etcd call has a timeout;
+//! - on a cluster with authentication on, the frontend is an etcd user
+//!   (`config`); etcd's client authenticates again when etcd drops its token, and
+//!   a refusal (credentials, permission) stops the start at once, and later is
+//!   answered `503` with its own reason and logged (`health`);
 //! - with several endpoints, a member that does not answer its own probe while
 //!   another does gets no requests until it answers (`members`), so one member
 //!   down out of three costs nothing while the others hold a quorum.
 
 mod book;
+mod config;
 mod counters;
 mod error;
 mod health;
@@ -40,13 +45,14 @@ mod members;
 mod watcher;
 mod writes;
 
+pub use config::{DEFAULT_ETCD_START_TIMEOUT, DEFAULT_ETCD_TIMEOUT, EtcdConfig, EtcdCredentials};
 pub use error::{ETCD_MIN_TTL, EtcdError};
 pub use keys::{DEFAULT_ETCD_PREFIX, PrefixError};
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use etcd_client::{Client, ConnectOptions};
+use etcd_client::Client;
 use rollcall_protocol::{LeaseList, RegisterRequest, RegisterResponse};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -61,52 +67,14 @@ use health::Health;
 use keepalive::Keepalives;
 use keys::Keys;
 
-/// How long one etcd operation may take by default (`--etcd-timeout`): a leader
-/// election takes about a second; past two, a heartbeat is better answered `503`
-/// (and retried, perhaps at another frontend) than held.
-pub const DEFAULT_ETCD_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// How long a frontend keeps trying to load the registry from etcd at start
-/// before giving up: long enough for etcd to come up beside it.
-pub const DEFAULT_ETCD_START_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// A lease renewed through this frontend less than TTL / this ago is not kept alive
 /// again: its expiry moves by at most 1/32 of the TTL (under 10 s of a 5-minute
 /// one), well within the margin heartbeats leave, and a client beating faster than
 /// its TTL needs costs no etcd round trip.
 pub const COALESCE_DIVISOR: u32 = 32;
 
-/// gRPC keep-alive pings on the connection to etcd: a dead connection is noticed
-/// within this plus the operation timeout even when nothing is sent.
-const CONNECTION_PING: Duration = Duration::from_secs(5);
-
 /// Pause between two attempts to load the registry at start.
 const START_RETRY: Duration = Duration::from_millis(500);
-
-/// Where the etcd store finds etcd, and how long it waits for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EtcdConfig {
-    /// `http://host:port` of one or more members of one cluster.
-    pub endpoints: Vec<String>,
-    /// Every key this registry writes starts with it ([`DEFAULT_ETCD_PREFIX`]).
-    pub prefix: String,
-    /// Longest wait for one etcd operation ([`DEFAULT_ETCD_TIMEOUT`]).
-    pub timeout: Duration,
-    /// Longest wait for etcd at start ([`DEFAULT_ETCD_START_TIMEOUT`]).
-    pub start_timeout: Duration,
-}
-
-impl EtcdConfig {
-    /// Endpoints with the defaults for everything else.
-    pub fn new(endpoints: Vec<String>) -> EtcdConfig {
-        EtcdConfig {
-            endpoints,
-            prefix: DEFAULT_ETCD_PREFIX.to_owned(),
-            timeout: DEFAULT_ETCD_TIMEOUT,
-            start_timeout: DEFAULT_ETCD_START_TIMEOUT,
-        }
-    }
-}
 
 /// A registry frontend over etcd: reads from a local mirror of the prefix, writes
 /// to etcd. Cheap to clone; the background tasks (watch, probe, barriers) stop
@@ -163,34 +131,23 @@ impl EtcdStore {
         config: EtcdConfig,
         registry: RegistryConfig,
     ) -> Result<EtcdStore, EtcdError> {
-        if config.endpoints.is_empty() {
-            return Err(EtcdError::NoEndpoints);
-        }
-        if let Some(bad) = config.endpoints.iter().find(|e| !is_http(e)) {
-            return Err(EtcdError::Endpoint(bad.clone()));
-        }
-        if config.timeout.is_zero() {
-            return Err(EtcdError::ZeroTimeout);
-        }
-        if registry.min_ttl < ETCD_MIN_TTL {
-            return Err(EtcdError::MinTtl(registry.min_ttl));
-        }
+        config.check(&registry)?;
         let keys = Keys::new(&config.prefix)?;
         let timeout = config.timeout;
-        let options = ConnectOptions::new()
-            .with_connect_timeout(timeout)
-            .with_keep_alive(CONNECTION_PING, timeout)
-            .with_keep_alive_while_idle(true)
-            .with_require_leader(true);
-        let client = error::bounded(
-            timeout,
-            Client::connect(&config.endpoints, Some(options.clone())),
-        )
-        .await?;
+        let options = config.connect_options();
         let started = Instant::now();
-        let listing = loop {
-            match watcher::list(&client, &keys, timeout).await {
-                Ok(listing) => break listing,
+        let (client, listing) = loop {
+            let attempt = async {
+                let connect = Client::connect(&config.endpoints, Some(options.clone()));
+                let client = error::bounded(timeout, connect).await?;
+                let listing = watcher::list(&client, &keys, timeout).await?;
+                Ok::<_, EtcdError>((client, listing))
+            };
+            match attempt.await {
+                Ok(loaded) => break loaded,
+                Err(ref err) if let Some(why) = err.refusal() => {
+                    return Err(EtcdError::Refused(why.to_owned()));
+                }
                 Err(err) if started.elapsed() + START_RETRY < config.start_timeout => {
                     warn!(%err, "cannot load the registry from etcd yet; retrying");
                     tokio::time::sleep(START_RETRY).await;
@@ -272,11 +229,4 @@ impl Store for EtcdStore {
     fn counters(&self) -> Vec<StoreCounter> {
         self.inner.counters.report()
     }
-}
-
-/// Whether `endpoint` is a plain-HTTP URL (what this build of the client speaks).
-fn is_http(endpoint: &str) -> bool {
-    endpoint
-        .strip_prefix("http://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
 }

@@ -24,20 +24,32 @@ impl Frontend {
     /// Starts one over the etcd members at `endpoints` (comma-separated), under
     /// `prefix`, and waits until it listens.
     pub fn start(endpoints: &str, prefix: &str) -> Frontend {
-        let running = Running::start(&[
+        Frontend::start_with(endpoints, prefix, &[])
+    }
+
+    /// As [`Frontend::start`], with more flags.
+    pub fn start_with(endpoints: &str, prefix: &str, extra: &[&str]) -> Frontend {
+        let mut args = vec![
             "--store",
             "etcd",
             "--etcd-endpoints",
             endpoints,
             "--etcd-prefix",
             prefix,
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let running = Running::start(&args);
         let addr = running.addr;
         Frontend { running, addr }
     }
 
     pub fn kill(&mut self) {
         self.running.kill();
+    }
+
+    /// The next log line containing `text`.
+    pub fn wait_for_log(&mut self, text: &str) -> String {
+        self.running.wait_for(text)
     }
 
     pub async fn get(&self, path: &str) -> Result<Reply, String> {

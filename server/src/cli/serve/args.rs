@@ -120,6 +120,14 @@ pub struct ServeArgs {
     /// Longest wait for one etcd operation; past it a write answers 503.
     #[arg(long, env = "ROLLCALL_ETCD_TIMEOUT", value_parser = parse_duration, default_value = DEFAULT_ETCD_TIMEOUT_TEXT)]
     pub etcd_timeout: Duration,
+    /// etcd user to act as, for a cluster with authentication on (with
+    /// --etcd-password-file).
+    #[arg(long, env = "ROLLCALL_ETCD_USER", requires = "etcd_password_file")]
+    pub etcd_user: Option<String>,
+    /// File whose first line is --etcd-user's password (a file, since `ps` shows
+    /// every process's command line).
+    #[arg(long, env = "ROLLCALL_ETCD_PASSWORD_FILE", requires = "etcd_user")]
+    pub etcd_password_file: Option<PathBuf>,
     /// PEM certificate chain: serve HTTPS (with --tls-key).
     #[arg(long, env = "ROLLCALL_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

@@ -18,7 +18,7 @@ use super::signals::shutdown_signal;
 /// Serves the registry `args` describes until SIGINT or SIGTERM. A setting that
 /// cannot work stops the start with a message.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let choice = store::Choice::of(&args);
+    let choice = store::Choice::of(&args)?;
     let registry_config = RegistryConfig {
         default_ttl: args.ttl,
         min_ttl: args.min_ttl(),

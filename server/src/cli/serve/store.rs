@@ -2,10 +2,13 @@
 //! it listens: the memory registry, or a frontend over etcd, which must load the
 //! registry from etcd first.
 
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 
 use rollcall_server::{
-    DEFAULT_ETCD_START_TIMEOUT, EtcdConfig, EtcdStore, Registry, RegistryConfig, Store,
+    DEFAULT_ETCD_START_TIMEOUT, EtcdConfig, EtcdCredentials, EtcdStore, Registry, RegistryConfig,
+    Store,
 };
 use tracing::info;
 
@@ -24,8 +27,9 @@ pub(super) enum Choice {
 }
 
 impl Choice {
-    pub(super) fn of(args: &ServeArgs) -> Choice {
-        match args.store {
+    /// The choice, with the etcd password read from its file.
+    pub(super) fn of(args: &ServeArgs) -> Result<Choice, String> {
+        Ok(match args.store {
             StoreKind::Memory => Choice::Memory,
             StoreKind::Etcd => Choice::Etcd {
                 config: EtcdConfig {
@@ -33,10 +37,11 @@ impl Choice {
                     prefix: args.etcd_prefix.clone(),
                     timeout: args.etcd_timeout,
                     start_timeout: DEFAULT_ETCD_START_TIMEOUT,
+                    credentials: credentials(args)?,
                 },
                 warmup: args.warmup.is_some(),
             },
-        }
+        })
     }
 
     /// The store, ready to serve: over etcd, once the registry is loaded and
@@ -57,5 +62,96 @@ impl Choice {
                 Ok(Arc::new(store))
             }
         }
+    }
+}
+
+/// Longest password file read: a password is a line, not a document.
+const MAX_PASSWORD_FILE_BYTES: u64 = 4096;
+
+/// `--etcd-user` with the first line of `--etcd-password-file` (clap makes each
+/// require the other).
+fn credentials(args: &ServeArgs) -> Result<Option<EtcdCredentials>, String> {
+    let (Some(user), Some(file)) = (&args.etcd_user, &args.etcd_password_file) else {
+        return Ok(None);
+    };
+    let password = read_password(file)?;
+    Ok(Some(EtcdCredentials {
+        user: user.clone(),
+        password,
+    }))
+}
+
+/// The first line of `file`, without its line ending; an error naming the file if
+/// it cannot be read, is too long, or the line is empty.
+fn read_password(file: &Path) -> Result<String, String> {
+    let cannot = |why: String| {
+        format!(
+            "cannot read the etcd password from {}: {why}",
+            file.display()
+        )
+    };
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| {
+            f.take(MAX_PASSWORD_FILE_BYTES + 1)
+                .read_to_string(&mut text)
+        })
+        .map_err(|e| cannot(e.to_string()))?;
+    if text.len() as u64 > MAX_PASSWORD_FILE_BYTES {
+        return Err(cannot(format!(
+            "longer than {MAX_PASSWORD_FILE_BYTES} bytes"
+        )));
+    }
+    let password = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\r');
+    if password.is_empty() {
+        return Err(cannot("its first line is empty".to_owned()));
+    }
+    Ok(password.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("rollcall-pw-{}-{name}", std::process::id()));
+        std::fs::write(&path, bytes).expect("write the password file");
+        path
+    }
+
+    #[test]
+    fn the_password_is_the_first_line_without_its_ending() {
+        let unix = file_with("unix", b"s3cret pass\nignored\n");
+        assert_eq!(read_password(&unix).as_deref(), Ok("s3cret pass"));
+        let dos = file_with("dos", b"s3cret\r\n");
+        assert_eq!(read_password(&dos).as_deref(), Ok("s3cret"));
+        let bare = file_with("bare", b"s3cret");
+        assert_eq!(read_password(&bare).as_deref(), Ok("s3cret"));
+    }
+
+    #[test]
+    fn an_unusable_password_file_is_refused_with_its_name() {
+        for (name, bytes) in [("empty", &b""[..]), ("blank", b"\nsecond line")] {
+            let path = file_with(name, bytes);
+            let refused = read_password(&path).unwrap_err();
+            assert!(refused.contains(&path.display().to_string()), "{refused}");
+            assert!(refused.contains("empty"), "{refused}");
+        }
+        let long = file_with("long", &[b'x'; 5000]);
+        assert!(
+            read_password(&long)
+                .unwrap_err()
+                .contains("longer than 4096")
+        );
+        let missing = Path::new("/nonexistent/rollcall-password");
+        assert!(
+            read_password(missing)
+                .unwrap_err()
+                .contains("/nonexistent/rollcall-password")
+        );
     }
 }
