@@ -6,7 +6,8 @@
 //! in `tests/scenarios.rs`; this crate holds what they share, written as any user
 //! of the kit would write it:
 //!
-//! - [`arith_server`]: a server host serving [`SUM`] with rollcall's own RPC host;
+//! - [`arith`] and [`arith_server`]: [`SUM`] on rollcall's own RPC host, and a
+//!   server host serving it;
 //! - [`caller`]: a client host calling and broadcasting [`SUM`] through an
 //!   `XClient`, recording each outcome;
 //! - [`short`] and [`calling`]: the usual scenario shapes;
@@ -21,12 +22,17 @@ use rollcall_sim::{Api, ClientHost, HostResult, Scenario, ServerHost, error_kind
 /// The method every server offers: the sum of two numbers.
 pub const SUM: &str = "Arith.Sum";
 
-/// A server host: [`SUM`] on rollcall's RPC host, registered while it listens.
-pub async fn arith_server(host: ServerHost) -> HostResult {
-    let rpc = RpcServer::new().register(SUM, |(a, b): (i64, i64)| async move {
+/// The methods every server host offers: [`SUM`].
+pub fn arith() -> Result<RpcServer, RpcError> {
+    RpcServer::new().register(SUM, |(a, b): (i64, i64)| async move {
         a.checked_add(b)
             .ok_or_else(|| RpcError::Handler("overflow".to_owned()))
-    })?;
+    })
+}
+
+/// A server host: [`SUM`] on rollcall's RPC host, registered while it listens.
+pub async fn arith_server(host: ServerHost) -> HostResult {
+    let rpc = arith()?;
     serve(
         host.listen().await?,
         rpc,

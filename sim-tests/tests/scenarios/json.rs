@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use rollcall_client::protocol::RegisterRequest;
 use rollcall_client::{Deadline, SelectMode};
-use rollcall_server::{ConnOptions, RpcError, RpcServer, serve};
+use rollcall_server::{ConnOptions, serve};
 use rollcall_sim::{
     Api, Check, ClientHost, Event, Failure, HostResult, Plan, Record, Scenario, ServerHost, checks,
     millis, secs, seeds, trace,
 };
-use rollcall_sim_tests::SUM;
+use rollcall_sim_tests::{SUM, arith};
 
 /// A server of [`SUM`] registering with `weight`.
 fn weighted(
@@ -19,9 +19,7 @@ fn weighted(
 ) -> impl Fn(ServerHost) -> std::pin::Pin<Box<dyn Future<Output = HostResult>>> {
     move |host| {
         Box::pin(async move {
-            let rpc = RpcServer::new().register(SUM, |(a, b): (i64, i64)| async move {
-                Ok::<_, RpcError>(a + b)
-            })?;
+            let rpc = arith()?;
             let registration = RegisterRequest {
                 weight: Some(weight),
                 ..host.registration()

@@ -4,26 +4,24 @@
 use std::time::Duration;
 
 use rollcall_client::HeartbeatOptions;
-use rollcall_server::{ConnOptions, RpcError, RpcServer, serve};
+use rollcall_server::{ConnOptions, serve};
 use rollcall_sim::seeds::single_seed;
 use rollcall_sim::{
     Api, Check, Event, Failure, HostResult, Plan, Scenario, ServerHost, checks, millis, secs, seeds,
 };
-use rollcall_sim_tests::{SUM, api_for, arith_server, jitter};
+use rollcall_sim_tests::{api_for, arith, arith_server, jitter};
 
 /// What a stopping server notes once `Heartbeat::stop` returned.
 const STOPPED: &str = "heartbeat stopped";
 
-/// A server of [`SUM`] that stops its heartbeat (deregistering) `after` its
+/// A server of [`SUM`](rollcall_sim_tests::SUM) that stops its heartbeat (deregistering) `after` its
 /// start, notes [`STOPPED`] when `stop` returned, and keeps serving.
 fn stops_after(
     after: Duration,
 ) -> impl Fn(ServerHost) -> std::pin::Pin<Box<dyn Future<Output = HostResult>>> {
     move |host| {
         Box::pin(async move {
-            let rpc = RpcServer::new().register(SUM, |(a, b): (i64, i64)| async move {
-                Ok::<_, RpcError>(a + b)
-            })?;
+            let rpc = arith()?;
             let mut listener = host.listen().await?;
             let heartbeat = listener.take_heartbeat();
             let serving = serve(
