@@ -279,12 +279,7 @@ async fn a_permission_taken_away_is_answered_503_with_the_reason_and_logged() {
         .register("pay", "10.0.0.2:80", 60_000)
         .await
         .expect("register");
-    assert_eq!(refused.status, 503, "{}", refused.text());
-    assert!(
-        refused.text().contains("etcd refused this frontend"),
-        "{}",
-        refused.text()
-    );
+    assert_refused(&refused);
     assert!(
         !refused.text().contains("permission denied"),
         "etcd's words stay in the log"
@@ -302,12 +297,7 @@ async fn a_permission_taken_away_is_answered_503_with_the_reason_and_logged() {
         .register("pay", "10.0.0.3:80", 60_000)
         .await
         .expect("register");
-    assert_eq!(again.status, 503, "{}", again.text());
-    assert!(
-        again.text().contains("etcd refused this frontend"),
-        "{}",
-        again.text()
-    );
+    assert_refused(&again);
 
     // Given the permission back, the frontend goes on by itself.
     let permission = Permission::read_write(prefix).with_prefix();
@@ -322,4 +312,14 @@ async fn a_permission_taken_away_is_answered_503_with_the_reason_and_logged() {
     .await;
     frontend.wait_for_log("etcd answers again");
     assert!(!frontend.list("pay").await.stale);
+}
+
+/// A write answered `503` because etcd refused the frontend.
+fn assert_refused(reply: &common::Reply) {
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert!(
+        reply.text().contains("etcd refused this frontend"),
+        "{}",
+        reply.text()
+    );
 }
