@@ -113,33 +113,19 @@ async fn serve_once(response: Option<Vec<u8>>) -> std::net::SocketAddr {
     addr
 }
 
-/// Answers the first request of a kept-alive connection, then closes it when the
-/// next request arrives, unanswered: a server's idle timeout firing just as the
-/// client reuses the connection. Any later connection is answered normally.
-async fn serve_closing_on_reuse() -> std::net::SocketAddr {
-    const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-    let (listener, addr) = listen().await;
-    tokio::spawn(async move {
-        let (first, _) = listener.accept().await.expect("accept");
-        assert!(read_head(&first).await, "first request");
-        write_all(&first, ANSWER).await;
-        read_head(&first).await;
-        drop(first);
-        loop {
-            let (stream, _) = listener.accept().await.expect("accept");
-            tokio::spawn(async move {
-                while read_head(&stream).await {
-                    write_all(&stream, ANSWER).await;
-                }
-            });
-        }
-    });
-    addr
+/// How a scripted server drops a kept-alive connection when it is reused.
+#[derive(Clone, Copy)]
+enum OnReuse {
+    /// Closed (a FIN): a server's idle timeout firing just as the client reuses it.
+    Close,
+    /// Reset (linger zero), as by a server process restarted behind it.
+    Reset,
 }
 
-/// Like [`serve_closing_on_reuse`], but the connection is reset (as by a server
-/// process restarted behind it) when the next request arrives.
-async fn serve_resetting_on_reuse() -> std::net::SocketAddr {
+/// Answers the first request of a kept-alive connection, then drops it as `how`
+/// says when the next request arrives, unanswered. Any later connection is
+/// answered normally.
+async fn serve_dropping_on_reuse(how: OnReuse) -> std::net::SocketAddr {
     const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
     let (listener, addr) = listen().await;
     tokio::spawn(async move {
@@ -147,8 +133,9 @@ async fn serve_resetting_on_reuse() -> std::net::SocketAddr {
         assert!(read_head(&first).await, "first request");
         write_all(&first, ANSWER).await;
         read_head(&first).await;
-        // Linger zero: closing sends a reset, not a FIN.
-        first.set_zero_linger().expect("linger");
+        if let OnReuse::Reset = how {
+            first.set_zero_linger().expect("linger");
+        }
         drop(first);
         loop {
             let (stream, _) = listener.accept().await.expect("accept");
@@ -167,7 +154,7 @@ async fn serve_resetting_on_reuse() -> std::net::SocketAddr {
 #[tokio::test]
 async fn an_idempotent_request_survives_a_connection_reset_on_reuse() {
     let limit = Duration::from_secs(5);
-    let addr = serve_resetting_on_reuse().await;
+    let addr = serve_dropping_on_reuse(OnReuse::Reset).await;
     let transport = HyperTransport::new();
     for attempt in ["first", "reused"] {
         let response = transport.send(get(addr), limit).await.expect(attempt);
@@ -181,14 +168,14 @@ async fn an_idempotent_request_survives_a_connection_reset_on_reuse() {
 #[tokio::test]
 async fn idempotent_requests_survive_a_connection_closed_on_reuse() {
     let limit = Duration::from_secs(5);
-    let addr = serve_closing_on_reuse().await;
+    let addr = serve_dropping_on_reuse(OnReuse::Close).await;
     let transport = HyperTransport::new();
     for attempt in ["first", "reused"] {
         let response = transport.send(get(addr), limit).await.expect(attempt);
         assert_eq!(response.body().as_ref(), b"ok", "{attempt}");
     }
 
-    let addr = serve_closing_on_reuse().await;
+    let addr = serve_dropping_on_reuse(OnReuse::Close).await;
     let transport = HyperTransport::new();
     let post = || {
         http::Request::post(format!("http://{addr}/"))
